@@ -1,0 +1,91 @@
+"""Accuracy of a preset on the benchmark scenes in ``../shared/data/had/``.
+
+Prints, per scene, the last step's ROC AUC, AUC(Pf, τ), AUC(Pd, τ), the
+superpixel count and the wall time, then the mean; ``--every N`` also records
+the AUC every N steps (AUC against steps). Results go to a JSON file.
+
+\b
+    python benchmarks/accuracy.py --preset reference --json out/reference.json
+    python benchmarks/accuracy.py --preset default --steps 300 --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from superad_geo.devices import resolve_device
+from superad_geo.matfile import read_benchmark_scene
+from superad_geo.metrics import evaluate_scores, roc_auc
+from superad_geo.presets import resolve_params
+from superad_geo.training import prepare_cube, train_and_score
+
+HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
+
+
+def run_scene(path: Path, params: dict, seed: int, every: int, device: str) -> dict:
+    """Train on one scene; return its figures."""
+    cube, truth = read_benchmark_scene(path)
+    curve: dict[int, float] = {}
+
+    def observe(step: int, scores: np.ndarray) -> None:
+        if every and (step % every == 0 or step == params["steps"] - 1):
+            curve[step] = roc_auc(scores, truth)
+
+    start = time.perf_counter()
+    prepared = prepare_cube(cube, params)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        scores = train_and_score(prepared, params, device=resolve_device(device),
+                                 observer=observe if every else None)
+    seconds = time.perf_counter() - start
+    return {"scene": path.stem, "seed": seed, "superpixels": prepared.count,
+            "seconds": seconds, **evaluate_scores(scores, truth), "auc_by_step": curve}
+
+
+def main() -> None:
+    """Parse arguments, run every scene and seed, print and save the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="default")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[42])
+    parser.add_argument("--scenes", nargs="+", help="scene names (default: all)")
+    parser.add_argument("--every", type=int, default=0, help="record the AUC every N steps")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="override preset parameters (values parsed as JSON)")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args()
+
+    overrides = {key: json.loads(value) for key, value in (s.split("=", 1) for s in args.set)}
+    params = resolve_params(args.preset, steps=args.steps, **overrides)
+    paths = sorted(HAD_DIR.glob("*.mat"))
+    if args.scenes:
+        paths = [p for p in paths if p.stem in args.scenes]
+    print(f"preset={args.preset} steps={params['steps']} overrides={overrides} "
+          f"threads={torch.get_num_threads()}")
+    print(f"{'scene':16} {'seed':>4} {'S':>5} {'AUC':>7} {'AUC(Pf)':>8} {'AUC(Pd)':>8} {'s':>7}")
+    results = []
+    for path in paths:
+        for seed in args.seeds:
+            row = run_scene(path, params, seed, args.every, args.device)
+            results.append(row)
+            print(f"{row['scene']:16} {seed:>4} {row['superpixels']:>5} {row['auc_roc']:7.4f} "
+                  f"{row['auc_pf']:8.4f} {row['auc_pd']:8.4f} {row['seconds']:7.1f}", flush=True)
+    mean = float(np.mean([r["auc_roc"] for r in results]))
+    print(f"{'mean':16} {'':>4} {'':>5} {mean:7.4f}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        summary = {"preset": args.preset, "params": {k: v for k, v in params.items()
+                                                     if k != "wavelengths"},
+                   "mean_auc": mean, "results": results}
+        args.json.write_text(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""``superad-geo detect``: score one scene."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from superad_geo_cli.common import (
+    check_output,
+    detect_file_function,
+    echo_err,
+    no_partial_outputs,
+    preflight_scene,
+    resolve_scene_path,
+    show_warnings,
+)
+from superad_geo_cli.options import (
+    check_input_path,
+    detect_options,
+    far_opt,
+    mask_out_opt,
+    output_opt,
+    quantile_opt,
+)
+from superad_geo_cli.progress import format_duration, make_progress
+
+__all__ = ["detect", "detect_kwargs", "check_mask_options"]
+
+
+def check_mask_options(mask_out: str | None, quantile: float | None, far: float | None) -> None:
+    """--mask-out needs exactly one of --quantile and --far, and they need --mask-out."""
+    if mask_out is not None and quantile is None and far is None:
+        raise click.UsageError("--mask-out needs a threshold: give --quantile or --far")
+    if quantile is not None and far is not None:
+        raise click.UsageError("give either --quantile or --far, not both")
+    if mask_out is None and (quantile is not None or far is not None):
+        flag = "--quantile" if quantile is not None else "--far"
+        raise click.UsageError(f"{flag} only applies with --mask-out PATH")
+
+
+def detect_kwargs(opts: dict) -> dict:
+    """Keyword arguments of :func:`superad_geo.detect_file` from the parsed options."""
+    return {
+        "method": opts["method"],
+        "preset": opts["preset"],
+        "steps": opts["steps"],
+        "tile_size": opts["tile_size"],
+        "overlap": opts["overlap"],
+        "device": opts["device"],
+        "seed": opts["seed"],
+        "bands": opts["bands"],
+        "drop_water_bands": opts["drop_water_bands"],
+        "nodata": opts["nodata"],
+        "roi": opts["roi"],
+        "workers": opts["workers"],
+        "scheduler": opts["scheduler"],
+        "overwrite": opts["overwrite"],
+    }
+
+
+@click.command(short_help="Score a scene's pixels for anomalies (writes a score GeoTIFF).")
+@click.argument("scene", metavar="SCENE", callback=check_input_path)
+@output_opt
+@detect_options
+@mask_out_opt
+@quantile_opt
+@far_opt
+def detect(scene: str, output: str, mask_out, quantile, far, **opts) -> None:
+    """Score every pixel of SCENE and write the scores to OUTPUT.
+
+    SCENE is any GDAL raster (GeoTIFF, ENVI .hdr/.img, VRT, /vsicurl/ and
+    /vsis3/ paths) or a .mat benchmark cube. OUTPUT is a single-band float32
+    Cloud-Optimized GeoTIFF on the scene's grid (CRS, transform, nodata),
+    higher meaning more anomalous, written atomically. A large scene is
+    processed in overlapping tiles; an interrupted run resumes where it
+    stopped. NaN/inf input values are treated as nodata (with a warning).
+
+    With --mask-out and --quantile or --far, a binary anomaly mask is
+    written too (as by `superad-geo threshold`).
+
+    \b
+    Example:
+      superad-geo detect scene.tif -o scores.tif
+      superad-geo detect cube.mat -o scores.tif --method rx
+      superad-geo detect enmap.vrt -o scores.tif --bands 400-1300nm,1500-1800nm \\
+          --mask-out mask.tif --far 0.001 --progress json
+    """
+    scene = resolve_scene_path(scene)
+    show_warnings(opts["quiet"])
+    check_mask_options(mask_out, quantile, far)
+    if mask_out is not None and Path(mask_out).resolve() == Path(output).resolve():
+        raise click.UsageError("--mask-out must differ from the score output")
+    check_output(output, opts["overwrite"])
+    check_output(mask_out, opts["overwrite"], what="mask output")
+    preflight_scene(
+        scene,
+        method=opts["method"],
+        preset=opts["preset"],
+        bands=opts["bands"],
+        drop_water_bands=opts["drop_water_bands"],
+        nodata=opts["nodata"],
+    )
+
+    start = time.monotonic()
+    progress = make_progress(opts["progress"], opts["quiet"])
+    with progress, no_partial_outputs(output, mask_out):
+        detect_file_function()(
+            scene,
+            output,
+            progress=progress,
+            mask_out=mask_out,
+            quantile=quantile,
+            far=far,
+            **detect_kwargs(opts),
+        )
+    if not opts["quiet"]:
+        extra = f" and {mask_out}" if mask_out else ""
+        echo_err(f"wrote {output}{extra} in {format_duration(time.monotonic() - start)}")

@@ -1,0 +1,164 @@
+"""``superad-geo info``: what a scene holds and how a detect run would tile it."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+import numpy as np
+from superad_geo_cli.common import open_checked, resolve_scene_path, show_warnings
+from superad_geo_cli.options import (
+    bands_opt,
+    check_input_path,
+    drop_water_bands_opt,
+    nodata_opt,
+    overlap_opt,
+    progress_opt,
+    quiet_opt,
+    tile_size_opt,
+)
+
+__all__ = ["info", "describe_scene"]
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7, 9, 10] → '1-3,7,9-10'."""
+    out: list[str] = []
+    for n in sorted(numbers):
+        if out and int(out[-1].split("-")[-1]) == n - 1:
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ",".join(out)
+
+
+def describe_scene(
+    path: str,
+    *,
+    tile_size: int,
+    overlap: int,
+    bands: str | None = None,
+    drop_water_bands: bool = False,
+    nodata: float | None = None,
+) -> dict:
+    """A JSON-ready description of a scene and of the tiles a detect run makes."""
+    from superad_geo.bands import select_bands
+    from superad_geo.presets import resolve_params
+    from superad_geo.tiling import default_halo, tile_windows
+
+    scene = open_checked(path, nodata=nodata)
+    all_bands = int(scene.shape[0])
+    bad = []
+    if "bbl" in scene.coords:
+        numbers = scene["band"].values if "band" in scene.coords else np.arange(1, all_bands + 1)
+        bad = [int(n) for n, ok in zip(numbers, scene["bbl"].values, strict=True) if not ok]
+    used = select_bands(scene, bands, drop_water_bands=drop_water_bands)
+    n_bands, rows, cols = (int(v) for v in used.shape)
+    wl = used["wavelength"].values if "wavelength" in used.coords else None
+    wl_known = wl is not None and np.isfinite(np.asarray(wl, float)).all()
+    crs = scene.rio.crs
+    transform = scene.rio.transform()
+    halo = default_halo(resolve_params("default")["superpixel_size"])
+    tiles = tile_windows((rows, cols), tile_size, overlap, halo=halo, transform=transform)
+    grid = (max(t.index[0] for t in tiles) + 1, max(t.index[1] for t in tiles) + 1)
+    nodata_value = scene.rio.encoded_nodata
+    if nodata_value is None:
+        nodata_value = scene.rio.nodata
+    nodata_out = None
+    if nodata_value is not None:
+        nv = float(nodata_value)
+        nodata_out = nv if math.isfinite(nv) else str(nv)
+    return {
+        "path": path,
+        "rows": rows,
+        "cols": cols,
+        "bands": n_bands,
+        "bands_in_file": all_bands,
+        "band_numbers": _ranges([int(b) for b in used["band"].values])
+        if "band" in used.coords
+        else None,
+        "bad_bands": _ranges(bad) if bad else "",
+        "wavelengths_nm": [round(float(w), 3) for w in wl] if wl_known else None,
+        "crs": crs.to_string() if crs is not None else None,
+        "transform": list(transform)[:6],
+        "resolution": [abs(transform.a), abs(transform.e)],
+        "nodata": nodata_out,
+        "tile_size": tile_size,
+        "overlap": overlap,
+        "halo": halo,
+        "tile_grid": list(grid),
+        "tiles": [
+            {
+                "name": t.name,
+                "row_off": t.window.row_off,
+                "col_off": t.window.col_off,
+                "height": t.window.height,
+                "width": t.window.width,
+            }
+            for t in tiles
+        ],
+    }
+
+
+@click.command(short_help="Show a scene's size, bands, CRS, nodata and detect tiles.")
+@click.argument("scene", metavar="SCENE", callback=check_input_path)
+@tile_size_opt
+@overlap_opt
+@bands_opt
+@drop_water_bands_opt
+@nodata_opt
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@quiet_opt
+@progress_opt
+def info(scene, tile_size, overlap, bands, drop_water_bands, nodata, as_json, quiet, progress):
+    """Describe SCENE and the tiles a detect run would make.
+
+    Shows the size, the bands used (after --bands, --drop-water-bands and
+    the file's bad-band flags), wavelengths, CRS, pixel size, nodata, and
+    the tiles of a `detect` run with the same --tile-size and --overlap.
+
+    \b
+    Example:
+      superad-geo info scene.tif
+      superad-geo info mosaic.vrt --tile-size 128 --json
+    """
+    scene = resolve_scene_path(scene)
+    show_warnings(quiet)
+    d = describe_scene(
+        scene,
+        tile_size=tile_size,
+        overlap=overlap,
+        bands=bands,
+        drop_water_bands=drop_water_bands,
+        nodata=nodata,
+    )
+    if as_json:
+        click.echo(json.dumps(d))
+        return
+    wl = d["wavelengths_nm"]
+    lines = [
+        ("scene", d["path"]),
+        ("size", f"{d['rows']} rows × {d['cols']} columns"),
+        (
+            "bands",
+            f"{d['bands']} used of {d['bands_in_file']}"
+            + (f" (numbers {d['band_numbers']})" if d["bands"] != d["bands_in_file"] else ""),
+        ),
+        ("bad bands", d["bad_bands"] or "none flagged"),
+        (
+            "wavelengths",
+            f"{wl[0]:.1f}–{wl[-1]:.1f} nm ({len(wl)} bands)" if wl else "unknown",
+        ),
+        ("CRS", d["crs"] or "none"),
+        ("pixel size", f"{d['resolution'][0]:g} × {d['resolution'][1]:g}"),
+        ("origin", f"{d['transform'][2]:.3f}, {d['transform'][5]:.3f}"),
+        ("nodata", "none" if d["nodata"] is None else str(d["nodata"])),
+        (
+            "tiles",
+            f"{len(d['tiles'])} ({d['tile_grid'][0]} × {d['tile_grid'][1]}) of "
+            f"{d['tile_size']} px, overlap {d['overlap']} px, halo {d['halo']} px",
+        ),
+    ]
+    for key, value in lines:
+        click.echo(f"{key + ':':<13}{value}")

@@ -1,0 +1,143 @@
+"""``superad-geo quicklook``: a colour composite PNG with the scores as a heat overlay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from superad_geo_cli.common import (
+    check_output,
+    echo_err,
+    no_partial_outputs,
+    open_checked,
+    resolve_scene_path,
+    show_warnings,
+)
+from superad_geo_cli.options import (
+    check_input_path,
+    nodata_opt,
+    output_opt,
+    overwrite_opt,
+    progress_opt,
+    quiet_opt,
+)
+from superad_geo_cli.progress import make_progress
+
+__all__ = ["quicklook"]
+
+
+def _rgb_callback(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value is None:
+        return None
+    try:
+        bands = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        bands = ()
+    if len(bands) != 3 or min(bands) < 1:
+        raise click.BadParameter(
+            f"{value!r} is not three 1-based band numbers such as 50,30,15", ctx=ctx, param=param
+        )
+    return bands
+
+
+@click.command(short_help="Draw a colour composite PNG with a score heat overlay.")
+@click.argument("scene", metavar="SCENE", callback=check_input_path)
+@click.option(
+    "--scores",
+    default=None,
+    callback=check_input_path,
+    help="Score raster on the scene's grid, drawn as a heat overlay with a colour bar.",
+)
+@output_opt
+@click.option(
+    "--composite",
+    type=click.Choice(["auto", "true", "false"]),
+    default="auto",
+    show_default=True,
+    help="True colour, false colour (colour infrared), or auto from the wavelengths.",
+)
+@click.option(
+    "--rgb",
+    default=None,
+    callback=_rgb_callback,
+    metavar="R,G,B",
+    help="1-based band numbers for red, green and blue (overrides --composite).",
+)
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=16),
+    default=1024,
+    show_default=True,
+    help="Longest side of the picture in scene pixels (larger scenes are decimated).",
+)
+@nodata_opt
+@overwrite_opt
+@quiet_opt
+@progress_opt
+def quicklook(scene, scores, output, composite, rgb, max_size, nodata, overwrite, quiet, progress):
+    """Draw SCENE as a colour composite PNG, with SCORES as a heat overlay.
+
+    The composite is true colour (about 640/550/460 nm) or false colour
+    (colour infrared, about 860/650/550 nm) chosen from the band
+    wavelengths; without wavelengths, fixed band positions are used. Each
+    channel is stretched between its 2nd and 98th percentiles. The overlay's
+    colour and opacity grow from the median score to the 99.9th percentile;
+    nodata is transparent. Large scenes are decimated (--max-size), so only
+    a fraction of the scene is read.
+
+    \b
+    Example:
+      superad-geo quicklook scene.tif -o scene.png
+      superad-geo quicklook scene.tif --scores scores.tif -o look.png --composite false
+    """
+    scene = resolve_scene_path(scene)
+    show_warnings(quiet)
+    check_output(output, overwrite)
+    from superad_geo.quicklook import render_quicklook
+
+    report = make_progress(progress, quiet)
+    with report, no_partial_outputs(output):
+        report(0, 2, "quicklook")
+        cube = open_checked(scene, nodata=nodata)
+        score_map = None
+        if scores is not None:
+            score_map = _open_scores(scores)
+        band_numbers = [int(b) for b in cube["band"].values] if "band" in cube.coords else None
+        rgb_idx = None
+        if rgb is not None:
+            from superad_geo.errors import BandSelectionError
+
+            numbers = band_numbers or list(range(1, cube.shape[0] + 1))
+            missing = [b for b in rgb if b not in numbers]
+            if missing:
+                raise BandSelectionError(
+                    f"--rgb names band(s) {missing} but the scene has bands "
+                    f"{min(numbers)}-{max(numbers)}"
+                )
+            rgb_idx = tuple(numbers.index(b) for b in rgb)
+        report(1, 2, "quicklook")
+        render_quicklook(
+            cube,
+            output,
+            scores=score_map,
+            kind=composite,
+            rgb=rgb_idx,
+            max_size=max_size,
+            title=Path(scene).name + (f" — {Path(scores).name}" if scores else ""),
+            overwrite=overwrite,
+        )
+        report(2, 2, "quicklook")
+    if not quiet:
+        echo_err(f"wrote {output}")
+
+
+def _open_scores(path: str):
+    import rioxarray
+
+    from superad_geo.errors import InputError
+
+    try:
+        da = rioxarray.open_rasterio(path, chunks=True, masked=True)
+    except Exception as exc:  # noqa: BLE001 - unreadable scores are bad input
+        raise InputError(f"cannot read scores {path!r} as a raster: {exc}") from None
+    return da.isel(band=0)

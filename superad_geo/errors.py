@@ -1,0 +1,29 @@
+"""Exceptions raised by superad-geo.
+
+Every error a user can fix derives from :class:`SuperadGeoError`; the command
+line turns these into one clear line and exit status 2.
+"""
+
+
+class SuperadGeoError(Exception):
+    """Base class of the errors a user can fix by changing the input."""
+
+
+class InputError(SuperadGeoError):
+    """The input file or array cannot be used (missing, unreadable, wrong shape)."""
+
+
+class NoValidPixelsError(SuperadGeoError):
+    """The scene (or its region of interest) has no valid pixel."""
+
+
+class BandSelectionError(SuperadGeoError):
+    """A band specification is malformed or selects no band."""
+
+
+class DeviceError(SuperadGeoError):
+    """The requested compute device is not available."""
+
+
+class OutputError(SuperadGeoError):
+    """The output cannot be written (exists, folder missing, not writable)."""

@@ -1,0 +1,180 @@
+"""Bring tile scores to a common scale and blend them into a seamless mosaic.
+
+Scores of separately trained tiles differ in scale, so each tile's scores are
+first normalised by a robust statistic of its background:
+``z = (s - median) / (1.4826 * MAD)`` over the tile's valid core pixels
+(anomalies are a small minority, so median and MAD describe the
+background). Tiles are then blended across their overlaps with weights
+``sin^2(pi/2 * (d + 1/2) / o)`` of the distance ``d`` to the tile edge,
+where ``o`` is the overlap with the neighbour on that side; they fall to
+zero at the edge, and the two ramps of neighbouring tiles sum to exactly one
+across the overlap. Scene edges get no ramp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from superad_geo.tiling import Tile, Window
+
+#: Consistency factor making the MAD estimate a normal standard deviation.
+MAD_TO_SIGMA = 1.4826
+
+
+def ramp(length: int, before: int, after: int) -> np.ndarray:
+    """1-D blending weights of a tile of ``length`` pixels.
+
+    Parameters
+    ----------
+    length : int
+        Tile length along the axis.
+    before, after : int
+        Overlap with the previous and the next tile (0: scene edge, no ramp).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights in (0, 1]: ``sin^2(pi/2 * (d + 1/2) / o)`` within
+        ``o`` pixels of a shared edge (``d`` the distance to it), else 1.
+
+    Examples
+    --------
+    >>> np.round(ramp(6, 2, 0), 3).tolist()
+    [0.146, 0.854, 1.0, 1.0, 1.0, 1.0]
+    >>> a, b = ramp(6, 0, 2), ramp(6, 2, 0)
+    >>> np.allclose(a[-2:] + b[:2], 1.0)
+    True
+    """
+    w = np.ones(length)
+    d = np.arange(length, dtype=float)
+    if before > 0:
+        head = d < before
+        w[head] *= np.sin(0.5 * np.pi * (d[head] + 0.5) / before) ** 2
+    if after > 0:
+        dist = length - 1 - d
+        tail = dist < after
+        w[tail] *= np.sin(0.5 * np.pi * (dist[tail] + 0.5) / after) ** 2
+    return w
+
+
+def tile_weights(tile: Tile) -> np.ndarray:
+    """2-D blending weights of a tile's core window, ``(height, width)`` float32."""
+    above, below, left, right = tile.overlaps
+    wy = ramp(tile.window.height, above, below)
+    wx = ramp(tile.window.width, left, right)
+    return np.outer(wy, wx).astype(np.float32)
+
+
+def background_statistics(scores: np.ndarray) -> tuple[float, float]:
+    """Robust centre and spread of a tile's scores: median and 1.4826 * MAD.
+
+    NaN (invalid) pixels are ignored. If the MAD is zero the standard
+    deviation is used, and 1.0 if that is zero too.
+    """
+    values = scores[np.isfinite(scores)].astype(np.float64)
+    if values.size == 0:
+        return 0.0, 1.0
+    centre = float(np.median(values))
+    spread = MAD_TO_SIGMA * float(np.median(np.abs(values - centre)))
+    if not spread > 0:
+        spread = float(values.std())
+    if not spread > 0:
+        spread = 1.0
+    return centre, spread
+
+
+def normalise(scores: np.ndarray, centre: float, spread: float) -> np.ndarray:
+    """Return ``(scores - centre) / spread`` as float32 (NaN stays NaN)."""
+    return ((scores.astype(np.float64) - centre) / spread).astype(np.float32)
+
+
+def blend(
+    window: Window,
+    tiles: Sequence[Tile],
+    load: Callable[[Tile], np.ndarray | None],
+) -> np.ndarray:
+    """Blend the normalised scores of ``tiles`` over an output ``window``.
+
+    Parameters
+    ----------
+    window : Window
+        Output window (e.g. a strip of rows of the scene).
+    tiles : sequence of Tile
+        All tiles of the scene; those not intersecting ``window`` are skipped.
+    load : callable
+        ``load(tile)`` returns the tile's normalised core scores
+        ``(height, width)`` with NaN for invalid pixels, or None for a tile
+        that was skipped (no valid pixel).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(window.height, window.width)``, NaN where no tile has a
+        valid score.
+    """
+    acc = np.zeros((window.height, window.width), dtype=np.float64)
+    wsum = np.zeros_like(acc)
+    for tile in tiles:
+        core = tile.window
+        r0, r1 = (
+            max(core.row_off, window.row_off),
+            min(core.row_off + core.height, window.row_off + window.height),
+        )
+        c0, c1 = (
+            max(core.col_off, window.col_off),
+            min(core.col_off + core.width, window.col_off + window.width),
+        )
+        if r0 >= r1 or c0 >= c1:
+            continue
+        scores = load(tile)
+        if scores is None:
+            continue
+        tr = slice(r0 - core.row_off, r1 - core.row_off)
+        tc = slice(c0 - core.col_off, c1 - core.col_off)
+        s = scores[tr, tc].astype(np.float64)
+        w = tile_weights(tile)[tr, tc].astype(np.float64)
+        ok = np.isfinite(s)
+        w = np.where(ok, w, 0.0)
+        orow = slice(r0 - window.row_off, r1 - window.row_off)
+        ocol = slice(c0 - window.col_off, c1 - window.col_off)
+        acc[orow, ocol] += w * np.where(ok, s, 0.0)
+        wsum[orow, ocol] += w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(wsum > 0, acc / wsum, np.nan)
+    return out.astype(np.float32)
+
+
+def seam_figure(scores: np.ndarray, tiles: Sequence[Tile]) -> float:
+    """Score jump across tile edges relative to the jump between any two neighbours.
+
+    Mean absolute difference of vertically (horizontally) adjacent pixels
+    that straddle a tile's top or bottom (left or right) core edge inside the
+    scene, divided by the mean absolute difference over all adjacent pixel
+    pairs. About 1 means no seam; a visible seam gives a figure well above 1.
+
+    Returns
+    -------
+    float
+        NaN when the scene has a single tile.
+    """
+    rows, cols = scores.shape
+    edge_rows, edge_cols = set(), set()
+    for t in tiles:
+        for r in (t.window.row_off, t.window.row_off + t.window.height):
+            if 0 < r < rows:
+                edge_rows.add(r)
+        for c in (t.window.col_off, t.window.col_off + t.window.width):
+            if 0 < c < cols:
+                edge_cols.add(c)
+    dy = np.abs(np.diff(scores.astype(np.float64), axis=0))  # dy[r-1] = |s[r] - s[r-1]|
+    dx = np.abs(np.diff(scores.astype(np.float64), axis=1))
+    edges = [dy[r - 1].ravel() for r in sorted(edge_rows)] + [
+        dx[:, c - 1].ravel() for c in sorted(edge_cols)
+    ]
+    if not edges:
+        return float("nan")
+    across = np.concatenate(edges)
+    overall = np.concatenate([dy.ravel(), dx.ravel()])
+    return float(np.nanmean(across) / np.nanmean(overall))

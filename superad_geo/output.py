@@ -1,0 +1,219 @@
+"""Write score rasters and anomaly masks as Cloud-Optimized GeoTIFFs, atomically.
+
+A raster is first written block by block to a plain tiled GeoTIFF in a work
+folder, then copied by GDAL's COG driver (internal 256-pixel tiles, DEFLATE
+with the floating-point predictor, average overviews) to ``<dst>.partial``,
+which is renamed to ``dst`` only at the very end: an interrupted run never
+leaves a file that looks finished. Binary masks come from
+:mod:`superad_geo.threshold`. Tags record the method, its parameters
+and the software version, and nothing that changes between identical runs
+(no timestamps, no absolute paths).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from affine import Affine
+from rasterio.windows import Window as RioWindow
+
+from superad_geo.errors import OutputError
+from superad_geo.tiling import Window
+
+#: Internal tile size of the written COGs.
+COG_BLOCKSIZE = 256
+
+
+def check_output(dst: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Check that ``dst`` can be written; return it as a Path.
+
+    Raises
+    ------
+    OutputError
+        If ``dst`` exists and ``overwrite`` is false, or its folder is missing
+        or not writable.
+    """
+    path = Path(dst)
+    if path.exists() and not overwrite:
+        raise OutputError(f"output {str(path)!r} already exists; pass overwrite=True (--overwrite)")
+    if path.is_dir():
+        raise OutputError(f"output {str(path)!r} is a folder; give a file name such as scores.tif")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"output folder {str(folder)!r} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"output folder {str(folder)!r} is not writable; choose another")
+    return path
+
+
+def _overview_count(rows: int, cols: int) -> int:
+    size = max(rows, cols)
+    if min(rows, cols) < 2:
+        return 0
+    return max(1, math.ceil(math.log2(size / COG_BLOCKSIZE))) if size > 1 else 0
+
+
+def write_cog(
+    dst: str | os.PathLike,
+    blocks: Iterable[tuple[Window, np.ndarray]],
+    *,
+    shape: tuple[int, int],
+    transform: Affine | None,
+    crs: Any = None,
+    nodata: float | None = float("nan"),
+    dtype: str = "float32",
+    tags: Mapping[str, str] | None = None,
+    description: str = "anomaly score",
+    overwrite: bool = False,
+    work_dir: str | os.PathLike | None = None,
+    resampling: str = "AVERAGE",
+) -> Path:
+    """Write a single-band COG from ``(window, array)`` blocks, atomically.
+
+    Parameters
+    ----------
+    dst : str or path
+        Output file.
+    blocks : iterable of (Window, numpy.ndarray)
+        Blocks covering the raster; arrays of the window's shape.
+    shape : (int, int)
+        Raster size (rows, cols).
+    transform, crs
+        Georeference; ``crs`` None writes no CRS.
+    nodata : float or None
+        Nodata value written in the file.
+    dtype : str
+        Pixel type (``"float32"`` for scores, ``"uint8"`` for masks).
+    tags : mapping, optional
+        Dataset metadata items.
+    overwrite : bool
+        Replace an existing ``dst``.
+    work_dir : path, optional
+        Folder for the intermediate GeoTIFF (default: beside ``dst``).
+    resampling : str
+        Overview resampling (``"AVERAGE"`` for scores, ``"NEAREST"`` for masks).
+
+    Returns
+    -------
+    pathlib.Path
+        ``dst``.
+
+    Raises
+    ------
+    OutputError
+        If ``dst`` exists without ``overwrite`` or cannot be written.
+    """
+    path = check_output(dst, overwrite=overwrite)
+    rows, cols = shape
+    folder = Path(work_dir) if work_dir is not None else path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".superad-", suffix=".tif", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    partial = path.with_name(path.name + ".partial")
+    profile = {
+        "driver": "GTiff",
+        "width": cols,
+        "height": rows,
+        "count": 1,
+        "dtype": dtype,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": COG_BLOCKSIZE,
+        "blockysize": COG_BLOCKSIZE,
+        "transform": transform if transform is not None else Affine.identity(),
+    }
+    if crs is not None:
+        profile["crs"] = crs
+    try:
+        with rasterio.open(tmp, "w", **profile) as out:
+            out.update_tags(**dict(tags or {}))
+            out.set_band_description(1, description)
+            for window, array in blocks:
+                out.write(
+                    np.asarray(array, dtype=dtype),
+                    1,
+                    window=RioWindow(window.col_off, window.row_off, window.width, window.height),
+                )
+        options = {
+            "BLOCKSIZE": COG_BLOCKSIZE,
+            "COMPRESS": "DEFLATE",
+            "PREDICTOR": "YES" if dtype.startswith("float") else "NO",
+            "RESAMPLING": resampling,
+            "NUM_THREADS": 1,
+        }
+        count = _overview_count(rows, cols)
+        options["OVERVIEWS"] = "AUTO" if count else "NONE"
+        if count:
+            options["OVERVIEW_COUNT"] = count
+        rasterio.shutil.copy(tmp, partial, driver="COG", **options)
+        os.replace(partial, path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise OutputError(f"cannot write {str(path)!r}: {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def write_mask(
+    scores: str | os.PathLike,
+    dst: str | os.PathLike,
+    *,
+    quantile: float | None = None,
+    far: float | None = None,
+    overwrite: bool = False,
+) -> tuple[Path, float]:
+    """Write the binary anomaly mask of a score raster (1 anomaly, 0 background, 255 nodata).
+
+    The threshold is a score ``quantile`` or a false-alarm rate ``far``, with
+    the exact, memory-bounded rules of :func:`superad_geo.threshold.threshold_raster`
+    (shared with the ``threshold`` command, so both give the same mask).
+
+    Returns
+    -------
+    (pathlib.Path, float)
+        The mask path and the score threshold used.
+    """
+    from superad_geo.threshold import threshold_raster
+
+    result = threshold_raster(scores, dst, quantile=quantile, far=far, overwrite=overwrite)
+    return Path(dst), float(result.threshold)
+
+
+def software_tags(method: str, parameters: Mapping[str, Any]) -> dict[str, str]:
+    """Tags recording method, parameters (sorted JSON) and software versions."""
+    from superad_geo import __version__
+
+    tags = {
+        "SUPERAD_METHOD": method,
+        "SUPERAD_PARAMETERS": json.dumps(parameters, sort_keys=True, default=_jsonable),
+        "SUPERAD_VERSION": __version__,
+        "TIFFTAG_SOFTWARE": f"superad-geo {__version__}",
+    }
+    try:
+        import torch
+
+        tags["SUPERAD_TORCH_VERSION"] = torch.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return tags
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.path.basename(os.fspath(value))
+    return str(value)

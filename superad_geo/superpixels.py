@@ -1,0 +1,96 @@
+"""Superpixels: SLIC on a three-channel composite of the cube (§2 of the method)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from skimage.segmentation import slic
+
+REFERENCE_BANDS = (54, 34, 14)
+"""0-based bands of the authors' 204-band AVIRIS cube used for the reference composite."""
+
+COLOUR_INFRARED_NM = (900.0, 730.0, 530.0)
+"""Near-infrared, red-edge and green: the reference composite's wavelengths."""
+
+
+def composite(cube: np.ndarray, valid: np.ndarray, method: str = "auto",
+              wavelengths: Sequence[float] | None = None) -> np.ndarray:
+    """Build the (rows, cols, 3) image that SLIC segments.
+
+    Parameters
+    ----------
+    cube : np.ndarray
+        Scaled cube, shape ``(band, y, x)``.
+    valid : np.ndarray
+        Boolean ``(y, x)`` validity mask.
+    method : {"auto", "reference", "cir", "pca"}
+        ``reference``: bands ``round(p·C/204)``, p = 54, 34, 14, of the cube
+        divided by its maximum (the authors' rule). ``cir``: the bands nearest
+        900, 730 and 530 nm (needs ``wavelengths``). ``pca``: the first three
+        principal components. ``auto``: ``cir`` when wavelengths are known and
+        span 530–900 nm, else ``pca``.
+    wavelengths : sequence of float, optional
+        Band centres in nanometres.
+    """
+    bands = cube.shape[0]
+    if method == "auto":
+        spans = wavelengths is not None and min(wavelengths) <= 560 and max(wavelengths) >= 860
+        method = "cir" if spans else "pca"
+    if method == "reference":
+        picks = [min(round(p * bands / 204), bands - 1) for p in REFERENCE_BANDS]
+        image = cube[picks] / cube[:, valid].max()
+        return np.moveaxis(image, 0, -1).astype(np.float64)
+    if method == "cir":
+        if wavelengths is None:
+            raise ValueError("the 'cir' composite needs band wavelengths")
+        centres = np.asarray(wavelengths, dtype=float)
+        picks = [int(np.argmin(np.abs(centres - nm))) for nm in COLOUR_INFRARED_NM]
+        image = np.moveaxis(cube[picks], 0, -1).astype(np.float64)
+    elif method == "pca":
+        image = _principal_components(cube, valid, 3)
+    else:
+        raise ValueError(f"unknown composite {method!r}; choose auto, reference, cir or pca")
+    return _stretch(image, valid)
+
+
+def segment(image: np.ndarray, valid: np.ndarray, *, n_segments: int, compactness: float,
+            max_num_iter: int) -> tuple[np.ndarray, int]:
+    """Run SLIC on ``image`` (rows, cols, 3) over the valid pixels.
+
+    Returns
+    -------
+    labels : np.ndarray
+        int64 ``(rows, cols)``: superpixels numbered ``0 .. S-1``, invalid
+        pixels labelled ``S``.
+    count : int
+        The number of superpixels ``S``.
+    """
+    raw = slic(image, n_segments=max(1, int(n_segments)), compactness=compactness,
+               max_num_iter=max_num_iter, channel_axis=-1, start_label=1,
+               mask=None if valid.all() else valid)
+    ids, inverse = np.unique(np.where(valid, raw, 0), return_inverse=True)
+    inverse = inverse.reshape(raw.shape)
+    if ids[0] == 0:  # label 0 only marks masked pixels
+        inverse = inverse - 1
+    count = int(len(ids) - (ids[0] == 0))
+    labels = np.where(valid, inverse, count).astype(np.int64)
+    return labels, count
+
+
+def _principal_components(cube: np.ndarray, valid: np.ndarray, count: int) -> np.ndarray:
+    pixels = cube[:, valid].astype(np.float64)
+    centred = pixels - pixels.mean(axis=1, keepdims=True)
+    _, vectors = np.linalg.eigh(centred @ centred.T)
+    basis = vectors[:, ::-1][:, :count]
+    # fix each component's sign so the result does not depend on the solver
+    basis = basis * np.sign(basis.sum(axis=0) + 1e-30)
+    flat = np.einsum("bk,bm->km", basis, cube.reshape(cube.shape[0], -1).astype(np.float64))
+    return np.moveaxis(flat.reshape(count, *cube.shape[1:]), 0, -1)
+
+
+def _stretch(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Min-max each channel over the valid pixels into [0, 1] (SLIC's Lab step expects it)."""
+    lo = image[valid].min(axis=0)
+    hi = image[valid].max(axis=0)
+    return np.clip((image - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0, 1.0)

@@ -1,0 +1,179 @@
+"""Pixel validity, per-block summaries and nodata filling.
+
+A pixel is *valid* when at least one of its (kept) bands holds a finite,
+non-zero value: pixels whose bands are all nodata/NaN, or whose spectrum is
+all zero, are invalid (GDAL's dataset-mask notion, not "any band"). A region
+of interest, when given, further restricts validity. Stray nodata values
+inside a valid pixel are filled with the band's scene mean before the
+network sees them; invalid pixels are filled too (so the cube is finite) but
+are excluded everywhere through the mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def materialise(block: object) -> np.ndarray:
+    """Compute a dask array (synchronously, in the calling thread) or pass numpy through."""
+    compute = getattr(block, "compute", None)
+    if compute is not None:
+        return np.asarray(compute(scheduler="sync"))
+    return np.asarray(block)
+
+
+def valid_pixels(cube: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
+    """Validity mask of a ``(band, y, x)`` block.
+
+    Parameters
+    ----------
+    cube : numpy.ndarray
+        ``(band, y, x)`` float block, nodata as NaN.
+    roi : numpy.ndarray, optional
+        ``(y, x)`` region of interest, True inside.
+
+    Returns
+    -------
+    numpy.ndarray of bool, ``(y, x)``
+        True where some band is finite and non-zero (and inside the ROI).
+
+    Examples
+    --------
+    >>> c = np.array([[[np.nan, 0.0, 1.0]], [[np.nan, 0.0, np.nan]]])
+    >>> valid_pixels(c).tolist()
+    [[False, False, True]]
+    """
+    with np.errstate(invalid="ignore"):
+        valid = (np.isfinite(cube) & (cube != 0)).any(axis=0)
+    if roi is not None:
+        valid &= np.asarray(roi, dtype=bool)
+    return valid
+
+
+@dataclass
+class BlockSummary:
+    """Mergeable per-band summary of the valid pixels of one or more blocks."""
+
+    n_valid: int
+    count: np.ndarray  # finite values per band among valid pixels
+    minimum: np.ndarray
+    maximum: np.ndarray
+    total: np.ndarray  # sum of finite values per band among valid pixels (float64)
+
+    @classmethod
+    def empty(cls, bands: int) -> BlockSummary:
+        """Summary of no pixel."""
+        return cls(
+            0,
+            np.zeros(bands, dtype=np.int64),
+            np.full(bands, np.inf),
+            np.full(bands, -np.inf),
+            np.zeros(bands, dtype=np.float64),
+        )
+
+    def merge(self, other: BlockSummary) -> BlockSummary:
+        """Combine two summaries."""
+        return BlockSummary(
+            self.n_valid + other.n_valid,
+            self.count + other.count,
+            np.minimum(self.minimum, other.minimum),
+            np.maximum(self.maximum, other.maximum),
+            self.total + other.total,
+        )
+
+
+def summarise_block(block: object, roi: object | None = None) -> BlockSummary:
+    """Count valid pixels; per band the finite count, minimum, maximum and sum over them."""
+    cube = materialise(block).astype(np.float32, copy=False)
+    mask = None if roi is None else materialise(roi)
+    valid = valid_pixels(cube, mask)
+    summary = BlockSummary.empty(cube.shape[0])
+    n_valid = int(valid.sum())
+    if n_valid == 0:
+        return summary
+    pixels = cube[:, valid]
+    finite = np.isfinite(pixels)
+    summary.n_valid = n_valid
+    summary.count = finite.sum(axis=1).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        summary.minimum = np.where(finite, pixels, np.inf).min(axis=1).astype(float)
+        summary.maximum = np.where(finite, pixels, -np.inf).max(axis=1).astype(float)
+    summary.total = np.where(finite, pixels, 0.0).sum(axis=1, dtype=np.float64)
+    return summary
+
+
+def histogram_block(
+    block: object,
+    roi: object | None,
+    band_edges: tuple[np.ndarray, np.ndarray],
+    global_edges: tuple[float, float],
+    bins: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band and all-band histograms of the valid pixels of a block.
+
+    ``band_edges`` gives per-band (low, high) ranges, ``global_edges`` the
+    range of the all-band histogram; both use ``bins`` equal bins and clip
+    values to the range.
+    """
+    cube = materialise(block).astype(np.float32, copy=False)
+    mask = None if roi is None else materialise(roi)
+    valid = valid_pixels(cube, mask)
+    bands = cube.shape[0]
+    per_band = np.zeros((bands, bins), dtype=np.int64)
+    overall = np.zeros(bins, dtype=np.int64)
+    if not valid.any():
+        return per_band, overall
+    pixels = cube[:, valid].astype(np.float64)
+    lo, hi = band_edges
+    glo, ghi = global_edges
+    for b in range(bands):
+        values = pixels[b][np.isfinite(pixels[b])]
+        if values.size == 0:
+            continue
+        per_band[b] = _hist(values, lo[b], hi[b], bins)
+        overall += _hist(values, glo, ghi, bins)
+    return per_band, overall
+
+
+def _hist(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    width = (hi - lo) / bins if hi > lo else 1.0
+    idx = np.clip(((values - lo) / width).astype(np.int64), 0, bins - 1)
+    return np.bincount(idx, minlength=bins)
+
+
+def histogram_quantile(hist: np.ndarray, lo: float, hi: float, q: float) -> float:
+    """Quantile ``q`` in [0, 1] of values binned in ``hist`` over ``[lo, hi]``.
+
+    Linear interpolation inside the bin; the error is at most one bin width,
+    ``(hi - lo) / len(hist)``.
+    """
+    total = hist.sum()
+    if total == 0:
+        return float("nan")
+    if hi <= lo:
+        return float(lo)
+    cum = np.cumsum(hist)
+    target = q * total
+    k = int(np.searchsorted(cum, target, side="left"))
+    k = min(k, len(hist) - 1)
+    before = cum[k - 1] if k > 0 else 0
+    inside = hist[k]
+    frac = (target - before) / inside if inside > 0 else 0.5
+    width = (hi - lo) / len(hist)
+    return float(lo + (k + min(max(frac, 0.0), 1.0)) * width)
+
+
+def fill_block(cube: np.ndarray, valid: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Return a finite float32 copy of ``cube``: every NaN/inf becomes the band's fill value.
+
+    ``valid`` is accepted for symmetry with the engine's mask: invalid pixels
+    are filled as well (with the same values) and must be masked by the caller.
+    """
+    out = np.array(cube, dtype=np.float32, copy=True)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        band_index = np.nonzero(bad)[0]
+        out[bad] = np.asarray(fill, dtype=np.float32)[band_index]
+    return out

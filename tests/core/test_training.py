@@ -1,0 +1,74 @@
+"""score_cube: the public engine API."""
+
+import numpy as np
+import pytest
+
+from superad_geo import score_cube
+from superad_geo.errors import InputError, NoValidPixelsError
+from superad_geo.presets import resolve_params
+
+
+def _cube(seed=0, bands=12, height=24, width=20):
+    rng = np.random.default_rng(seed)
+    background = rng.normal(1000, 20, (bands, 1, 1)) + rng.normal(0, 5, (bands, height, width))
+    background[:, 10:12, 8:10] += rng.normal(400, 50, (bands, 1, 1))  # an implanted target
+    return background.astype(np.float32)
+
+
+def test_returns_float32_scores_and_is_deterministic():
+    cube = _cube()
+    calls = []
+    first = score_cube(cube, steps=6, seed=3, device="cpu", progress=lambda s, t: calls.append((s, t)))
+    second = score_cube(cube, steps=6, seed=3, device="cpu")
+    assert first.dtype == np.float32 and first.shape == cube.shape[1:]
+    np.testing.assert_array_equal(first, second)
+    assert calls == [(s, 6) for s in range(1, 7)]
+    assert not np.array_equal(first, score_cube(cube, steps=6, seed=4, device="cpu"))
+
+
+def test_invalid_pixels_are_nan_and_do_not_change_the_valid_ones_scale():
+    cube = _cube()
+    mask = np.ones(cube.shape[1:], dtype=bool)
+    mask[:, :3] = False
+    cube_with_nodata = cube.copy()
+    cube_with_nodata[:, :, :3] = -9999
+    scores = score_cube(cube_with_nodata, steps=4, mask=mask, device="cpu")
+    assert np.isnan(scores[:, :3]).all() and np.isfinite(scores[:, 3:]).all()
+    cube_with_nan = cube.copy()
+    cube_with_nan[2, 5, 5] = np.nan
+    assert np.isnan(score_cube(cube_with_nan, steps=2, device="cpu")[5, 5])
+
+
+def test_scaling_argument_replaces_the_cube_min_max():
+    cube = _cube()
+    own = score_cube(cube, steps=3, device="cpu")
+    given = score_cube(cube, steps=3, device="cpu", scaling=(float(cube.min()), float(cube.max())))
+    np.testing.assert_array_equal(own, given)
+    other = score_cube(cube, steps=3, device="cpu", scaling=(0.0, 4000.0))
+    assert not np.array_equal(own, other)
+
+
+def test_the_implanted_target_scores_highest():
+    scores = score_cube(_cube(1), steps=40, device="cpu", superpixel_size=60)
+    target = scores[10:12, 8:10].min()
+    assert (scores > target).mean() < 0.02
+
+
+def test_bad_input_raises_clear_errors():
+    with pytest.raises(InputError, match="band, y, x"):
+        score_cube(np.zeros((4, 4)))
+    with pytest.raises(InputError, match="smaller than the 5×5"):
+        score_cube(np.zeros((3, 4, 30), dtype=np.float32))
+    with pytest.raises(NoValidPixelsError):
+        score_cube(np.full((3, 8, 8), np.nan, dtype=np.float32))
+    with pytest.raises(ValueError, match="unknown parameter"):
+        score_cube(_cube(), steps=1, learning_rate=0.1)
+
+
+def test_presets():
+    reference = resolve_params("reference")
+    assert (reference["n_segments"], reference["compactness"], reference["kernel"],
+            reference["window"], reference["steps"]) == (100, 0.01, 3, 5, 1000)
+    assert resolve_params("default", lr=0.01)["lr"] == 0.01
+    with pytest.raises(ValueError, match="unknown preset"):
+        resolve_params("best")
