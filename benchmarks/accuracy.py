@@ -35,17 +35,26 @@ def run_scene(path: Path, params: dict, seed: int, every: int, device: str) -> d
 
     def observe(step: int, scores: np.ndarray) -> None:
         if every and (step % every == 0 or step == params["steps"] - 1):
-            curve[step] = roc_auc(scores, truth)
+            curve[step] = roc_auc(scores[0], truth)
 
     start = time.perf_counter()
     prepared = prepare_cube(cube, params)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        scores = train_and_score(prepared, params, device=resolve_device(device),
-                                 observer=observe if every else None)
+    scores = train_and_score(
+        [prepared],
+        params,
+        seeds=[seed],
+        device=resolve_device(device),
+        observer=observe if every else None,
+    )[0]
     seconds = time.perf_counter() - start
-    return {"scene": path.stem, "seed": seed, "superpixels": prepared.count,
-            "seconds": seconds, **evaluate_scores(scores, truth), "auc_by_step": curve}
+    return {
+        "scene": path.stem,
+        "seed": seed,
+        "superpixels": prepared.count,
+        "seconds": seconds,
+        **evaluate_scores(scores, truth),
+        "auc_by_step": curve,
+    }
 
 
 def main() -> None:
@@ -57,8 +66,13 @@ def main() -> None:
     parser.add_argument("--scenes", nargs="+", help="scene names (default: all)")
     parser.add_argument("--every", type=int, default=0, help="record the AUC every N steps")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
-                        help="override preset parameters (values parsed as JSON)")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override preset parameters (values parsed as JSON)",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
 
@@ -67,23 +81,31 @@ def main() -> None:
     paths = sorted(HAD_DIR.glob("*.mat"))
     if args.scenes:
         paths = [p for p in paths if p.stem in args.scenes]
-    print(f"preset={args.preset} steps={params['steps']} overrides={overrides} "
-          f"threads={torch.get_num_threads()}")
+    print(
+        f"preset={args.preset} steps={params['steps']} overrides={overrides} "
+        f"threads={torch.get_num_threads()}"
+    )
     print(f"{'scene':16} {'seed':>4} {'S':>5} {'AUC':>7} {'AUC(Pf)':>8} {'AUC(Pd)':>8} {'s':>7}")
     results = []
     for path in paths:
         for seed in args.seeds:
             row = run_scene(path, params, seed, args.every, args.device)
             results.append(row)
-            print(f"{row['scene']:16} {seed:>4} {row['superpixels']:>5} {row['auc_roc']:7.4f} "
-                  f"{row['auc_pf']:8.4f} {row['auc_pd']:8.4f} {row['seconds']:7.1f}", flush=True)
+            print(
+                f"{row['scene']:16} {seed:>4} {row['superpixels']:>5} {row['auc_roc']:7.4f} "
+                f"{row['auc_pf']:8.4f} {row['auc_pd']:8.4f} {row['seconds']:7.1f}",
+                flush=True,
+            )
     mean = float(np.mean([r["auc_roc"] for r in results]))
     print(f"{'mean':16} {'':>4} {'':>5} {mean:7.4f}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        summary = {"preset": args.preset, "params": {k: v for k, v in params.items()
-                                                     if k != "wavelengths"},
-                   "mean_auc": mean, "results": results}
+        summary = {
+            "preset": args.preset,
+            "params": {k: v for k, v in params.items() if k != "wavelengths"},
+            "mean_auc": mean,
+            "results": results,
+        }
         args.json.write_text(json.dumps(summary, indent=1))
 
 

@@ -3,8 +3,9 @@
 Prints, for square tiles of 100, 256 and 512 pixels (189 bands, one superpixel
 per 100 pixels): seconds per step (median), peak resident memory of a fresh
 process running the steps, and the floating-point work of a step divided by
-its time (GFLOP/s). ``--accuracy`` also runs the ``reference`` preset on the
-benchmark scenes (see ``benchmarks/accuracy.py``) with the AUC every 100 steps.
+its time (GFLOP/s). Wall and CPU seconds are both shown: on a shared machine
+the CPU time (summed over threads) is the steadier figure. Accuracy against
+steps on the benchmark scenes: ``benchmarks/accuracy.py --every 50``.
 
 \b
     python benchmarks/engine.py                      # step cost, 100² … 512²
@@ -25,53 +26,68 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from superad_geo.adaconv import select_taps
 from superad_geo.devices import resolve_device
-from superad_geo.mining import background_mask, pixel_loss
-from superad_geo.network import SuperADNet
+from superad_geo.presets import resolve_params
+from superad_geo.training import PreparedCube, train_and_score
 
 BANDS = 189
 PIXELS_PER_SUPERPIXEL = 100
 
 
-def measure_tile(size: int, steps: int, device_name: str) -> dict:
-    """Time ``steps`` training steps on a random ``size²`` tile; count one step's FLOPs."""
-    device = resolve_device(device_name)
-    torch.manual_seed(0)
+def random_tile(size: int, seed: int = 0) -> PreparedCube:
+    """A prepared ``size²`` tile of random values and random superpixel labels."""
+    rng = np.random.default_rng(seed)
     count = max(1, size * size // PIXELS_PER_SUPERPIXEL)
-    cube = torch.rand(1, BANDS, size, size, device=device)
-    labels = torch.randint(0, count, (size * size,), device=device)
-    model = SuperADNet(BANDS).to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.5, 0.8))
-    taps = select_taps(torch.rand(size, size, device=device), 3, 5)
+    return PreparedCube(
+        scaled=rng.random((BANDS, size, size), dtype=np.float32),
+        valid=np.ones((size, size), dtype=bool),
+        labels=rng.integers(0, count, (size, size)),
+        count=count,
+    )
 
-    def step() -> None:
-        residual = model(cube, labels, count, taps) - cube
-        error = residual.abs().mean(dim=1).reshape(-1)
-        losses = pixel_loss(error)
-        loss = (losses * background_mask(losses.detach(), labels)).sum() / error.numel()
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        select_taps(error.detach().reshape(size, size), 3, 5)
+
+def measure_tile(size: int, steps: int, device_name: str, batch: int = 1) -> dict:
+    """Time ``steps`` training steps on ``batch`` random ``size²`` tiles; count a step's FLOPs."""
+    device = resolve_device(device_name)
+    tiles = [random_tile(size, seed) for seed in range(batch)]
+    stamps = []
+
+    def stamp(step: int, total: int) -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
+        stamps.append((time.perf_counter(), time.process_time()))
 
-    with FlopCounterMode(display=False) as counter:
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    seconds = statistics.median(times)
+    def run(count: int, batch_tiles: list[PreparedCube], progress=None) -> None:
+        options = resolve_params("reference", steps=count)
+        seeds = range(len(batch_tiles))
+        train_and_score(batch_tiles, options, seeds=seeds, device=device, progress=progress)
+
+    # FLOPs of one tile's step with both stacks adaptive (the counter does not
+    # see the grouping of grouped convolutions, so count one tile and scale)
+    with FlopCounterMode(display=False) as one:
+        run(1, tiles[:1])
+    with FlopCounterMode(display=False) as two:
+        run(2, tiles[:1])
+    flops = (two.get_total_flops() - one.get_total_flops()) * batch
+    run(steps + 1, tiles, stamp)
+    intervals = list(zip(stamps, stamps[1:], strict=False))
+    wall = statistics.median(end[0] - start[0] for start, end in intervals)
+    cpu = statistics.median(end[1] - start[1] for start, end in intervals)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # GiB (Linux: KiB)
     if device.type == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**30
-    flops = counter.get_total_flops()
-    return {"size": size, "superpixels": count, "seconds_per_step": seconds,
-            "peak_gib": peak, "gflop_per_step": flops / 1e9, "gflop_per_s": flops / 1e9 / seconds,
-            "device": str(device), "threads": torch.get_num_threads()}
+    return {
+        "size": size,
+        "batch": batch,
+        "superpixels": tiles[0].count,
+        "seconds_per_step": wall,
+        "cpu_seconds_per_step": cpu,
+        "peak_gib": peak,
+        "gflop_per_step": flops / 1e9,
+        "gflop_per_s": flops / 1e9 / wall,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
 
 
 def main() -> None:
@@ -80,29 +96,50 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 256, 512])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch", type=int, default=1, help="tiles trained side by side")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure_tile(args.one, args.steps, args.device)))
+        print(json.dumps(measure_tile(args.one, args.steps, args.device, args.batch)))
         return
-    print(f"{'tile':>9} {'S':>6} {'s/step':>8} {'peak GiB':>9} {'GFLOP/step':>11} "
-          f"{'GFLOP/s':>8}  device")
+    print(
+        f"{'tile':>9} {'B':>3} {'S':>6} {'s/step':>8} {'CPU s':>7} {'peak GiB':>9} "
+        f"{'GFLOP/step':>11} {'GFLOP/s':>8}  device"
+    )
     rows = []
     for size in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(size), "--steps",
-                              str(args.steps), "--device", args.device],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(size),
+                "--steps",
+                str(args.steps),
+                "--device",
+                args.device,
+                "--batch",
+                str(args.batch),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
-        print(f"{size:>4}×{size:<4} {row['superpixels']:>6} {row['seconds_per_step']:8.3f} "
-              f"{row['peak_gib']:9.2f} {row['gflop_per_step']:11.2f} {row['gflop_per_s']:8.1f}"
-              f"  {row['device']} ({row['threads']} threads)", flush=True)
+        print(
+            f"{size:>4}×{size:<4} {row['batch']:>3} {row['superpixels']:>6} "
+            f"{row['seconds_per_step']:8.3f} {row['cpu_seconds_per_step']:7.3f} "
+            f"{row['peak_gib']:9.2f} {row['gflop_per_step']:11.2f} {row['gflop_per_s']:8.1f}"
+            f"  {row['device']} ({row['threads']} threads)",
+            flush=True,
+        )
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         pixels = (last["size"] / first["size"]) ** 2
-        print(f"pixels ×{pixels:.1f}: time ×{last['seconds_per_step'] / first['seconds_per_step']:.1f}, "
-              f"memory ×{last['peak_gib'] / first['peak_gib']:.1f}")
-    np.set_printoptions()
+        time_ratio = last["seconds_per_step"] / first["seconds_per_step"]
+        memory_ratio = last["peak_gib"] / first["peak_gib"]
+        print(f"pixels ×{pixels:.1f}: time ×{time_ratio:.1f}, memory ×{memory_ratio:.1f}")
 
 
 if __name__ == "__main__":

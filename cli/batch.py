@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from superad_geo_cli.common import (
     check_output,
     detect_file_function,
@@ -134,6 +135,7 @@ def _stem(scene: str) -> str:
 def _is_complete(output: Path, scene: str) -> bool:
     """True if ``output`` is a finished score raster on the grid of ``scene``."""
     import rasterio
+
     from superad_geo_cli.common import open_checked
 
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from superad_geo_cli.options import MIN_BANDS
 
 __all__ = [

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import click
+
 from superad_geo_cli.common import (
     check_output,
     detect_file_function,
@@ -54,6 +55,7 @@ def detect_kwargs(opts: dict) -> dict:
         "nodata": opts["nodata"],
         "roi": opts["roi"],
         "workers": opts["workers"],
+        "batch_size": opts["batch_size"],
         "scheduler": opts["scheduler"],
         "overwrite": opts["overwrite"],
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+
 from superad_geo_cli.common import check_output, echo_err, no_partial_outputs, show_warnings
 from superad_geo_cli.options import (
     _check_output_folder,

@@ -7,6 +7,7 @@ import math
 
 import click
 import numpy as np
+
 from superad_geo_cli.common import open_checked, resolve_scene_path, show_warnings
 from superad_geo_cli.options import (
     bands_opt,

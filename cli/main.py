@@ -18,6 +18,7 @@ import traceback
 import warnings
 
 import click
+
 from superad_geo_cli.batch import batch
 from superad_geo_cli.detect import detect
 from superad_geo_cli.evaluate import evaluate

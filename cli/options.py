@@ -24,6 +24,7 @@ option                     commands
 ``--mask-out``             detect
 ``--quantile``, ``--far``  detect, threshold
 ``--workers``              detect, batch
+``--batch-size``           detect, batch
 ``--scheduler``            detect, batch
 ``--overwrite``            detect, batch, threshold, evaluate, quicklook
 ``--quiet``                every command
@@ -50,6 +51,7 @@ __all__ = [
     "PRESETS",
     "PROGRESS_MODES",
     "bands_opt",
+    "batch_size_opt",
     "check_input_path",
     "detect_options",
     "device_opt",
@@ -87,6 +89,7 @@ DEFAULTS: dict[str, Any] = {
     "nodata": None,  # None: the file's own nodata value
     "roi": None,
     "workers": 1,
+    "batch_size": None,  # None: automatic (1 on the CPU, by free memory on a GPU)
     "scheduler": None,
     "progress": "auto",
 }
@@ -319,6 +322,13 @@ workers_opt = click.option(
     show_default=True,
     help="Tiles processed in parallel (locally); torch threads are shared among them.",
 )
+batch_size_opt = click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULTS["batch_size"],
+    help="Tiles trained side by side in one step (one network each); default: 1 on "
+    "the CPU, as many as half the free GPU memory holds on a GPU.",
+)
 scheduler_opt = click.option(
     "--scheduler",
     default=DEFAULTS["scheduler"],
@@ -359,6 +369,7 @@ def detect_options(f):
             nodata_opt,
             roi_opt,
             workers_opt,
+            batch_size_opt,
             scheduler_opt,
             overwrite_opt,
             quiet_opt,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from superad_geo_cli.common import (
     check_output,
     echo_err,

@@ -56,77 +56,107 @@ def select_taps(error: torch.Tensor, kernel: int, window: int) -> torch.Tensor:
 
 
 class _GatherConv(torch.autograd.Function):
-    """``out = Σ_j x[taps_j] @ W_jᵀ + b`` over pixel-major ``x``, gathers redone in backward."""
+    """``out_b = Σ_j x[taps_bj] @ W_bjᵀ + bias_b`` per model ``b``; backward gathers again.
+
+    ``pixels`` is ``(N, in)`` pixel-major, ``taps`` ``(B, k², M)`` rows of
+    ``pixels``, ``weight`` ``(B, out, in, k²)``, ``bias`` ``(B, out)``; the
+    result is ``(B, M, out)``.
+    """
 
     @staticmethod
-    def forward(ctx, padded, taps, weight, bias):  # type: ignore[override]
-        ctx.save_for_backward(padded, taps, weight)
-        out = torch.addmm(bias, padded.index_select(0, taps[0]), weight[:, :, 0].T)
-        for j in range(1, taps.shape[0]):
-            out.addmm_(padded.index_select(0, taps[j]), weight[:, :, j].T)
+    def forward(ctx, pixels, taps, weight, bias):  # type: ignore[override]
+        ctx.save_for_backward(pixels, taps, weight)
+        models, kernel_area, count = taps.shape
+
+        def gather(j: int) -> torch.Tensor:
+            return pixels.index_select(0, taps[:, j].reshape(-1)).view(models, count, -1)
+
+        out = torch.baddbmm(bias[:, None, :], gather(0), weight[..., 0].transpose(1, 2))
+        for j in range(1, kernel_area):
+            out.baddbmm_(gather(j), weight[..., j].transpose(1, 2))
         return out
 
     @staticmethod
     def backward(ctx, grad_out):  # type: ignore[override]
-        padded, taps, weight = ctx.saved_tensors
-        grad_padded = grad_weight = grad_bias = None
+        pixels, taps, weight = ctx.saved_tensors
+        models, kernel_area, count = taps.shape
+        grad_pixels = grad_weight = grad_bias = None
         if ctx.needs_input_grad[0]:
-            grad_padded = torch.zeros_like(padded)
-            for j in range(taps.shape[0]):
-                grad_padded.index_add_(0, taps[j], grad_out @ weight[:, :, j])
+            grad_pixels = torch.zeros_like(pixels)
+            for j in range(kernel_area):
+                grad_taps = torch.bmm(grad_out, weight[..., j]).view(models * count, -1)
+                grad_pixels.index_add_(0, taps[:, j].reshape(-1), grad_taps)
         if ctx.needs_input_grad[2]:
             grad_weight = torch.stack(
-                [grad_out.T @ padded.index_select(0, taps[j]) for j in range(taps.shape[0])],
-                dim=2,
+                [
+                    torch.bmm(
+                        grad_out.transpose(1, 2),
+                        pixels.index_select(0, taps[:, j].reshape(-1)).view(models, count, -1),
+                    )
+                    for j in range(kernel_area)
+                ],
+                dim=-1,
             )
         if ctx.needs_input_grad[3]:
-            grad_bias = grad_out.sum(dim=0)
-        return grad_padded, None, grad_weight, grad_bias
+            grad_bias = grad_out.sum(dim=1)
+        return grad_pixels, None, grad_weight, grad_bias
 
 
 class AdaConv(nn.Module):
-    """Error-adaptive convolution over ``(1, C, H, W)`` feature maps.
+    """Error-adaptive convolution over ``(1, B·C, H, W)`` feature maps of ``B`` models.
 
     Parameters
     ----------
     in_channels, out_channels : int
-        Feature widths.
+        Feature widths of one model.
     kernel : int
         Kernel size ``k``: ``k²`` taps per output pixel.
     window : int
         Window size ``w`` (odd, ``w >= k``) in which the taps are chosen.
+    models : int
+        Number ``B`` of independent models trained side by side; their
+        channels are stacked model after model (grouped convolution).
 
     Notes
     -----
-    Without an error map the layer is an ordinary ``k × k`` convolution with
-    zero padding, using the weight reshaped to ``(out, in, k, k)``. With one,
-    see :func:`select_taps`. The weight is stored as ``(out, in·k²)``,
-    channel-major, as the method states.
+    Without taps the layer is an ordinary ``k × k`` convolution with zero
+    padding, using each model's weight reshaped to ``(out, in, k, k)``. With
+    taps from :func:`select_taps`, tap ``j`` of the kernel is applied to each
+    pixel's neighbour of ``j``-th lowest error. A model's weight is stored as
+    ``(out, in·k²)``, channel-major, as the method states.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel: int = 3, window: int = 5):
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel: int = 3, window: int = 5, models: int = 1
+    ):
         super().__init__()
         if window % 2 == 0 or window < kernel:
             raise ValueError(f"window must be odd and >= kernel, got {window} for kernel {kernel}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel, self.window = kernel, window
+        self.kernel, self.window, self.models = kernel, window, models
         fan_in = in_channels * kernel * kernel
-        self.weight = nn.Parameter(torch.empty(out_channels, fan_in))
-        self.bias = nn.Parameter(torch.empty(out_channels))
-        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        bound = 1 / math.sqrt(fan_in)
-        nn.init.uniform_(self.bias, -bound, bound)
+        self.weight = nn.Parameter(torch.empty(models * out_channels, fan_in))
+        self.bias = nn.Parameter(torch.empty(models * out_channels))
+        for model in range(models):
+            rows = slice(model * out_channels, (model + 1) * out_channels)
+            nn.init.kaiming_uniform_(self.weight.data[rows], a=math.sqrt(5))
+            bound = 1 / math.sqrt(fan_in)
+            nn.init.uniform_(self.bias.data[rows], -bound, bound)
 
     def forward(self, features: torch.Tensor, taps: torch.Tensor | None = None) -> torch.Tensor:
-        """Convolve ``features`` (1, C, H, W); ``taps`` come from :func:`select_taps`."""
-        k = self.kernel
+        """Convolve ``features`` (1, B·C, H, W); ``taps`` (B, k², H·W) from :func:`select_taps`."""
+        k, models = self.kernel, self.models
         if taps is None:
-            weight = self.weight.view(self.out_channels, self.in_channels, k, k)
-            return F.conv2d(features, weight, self.bias, padding=(k - 1) // 2)
-        _, channels, height, width = features.shape
+            weight = self.weight.view(models * self.out_channels, self.in_channels, k, k)
+            return F.conv2d(features, weight, self.bias, padding=(k - 1) // 2, groups=models)
+        _, _, height, width = features.shape
         pad = (self.window - 1) // 2
         padded = F.pad(features, (pad, pad, pad, pad), mode="reflect")
-        pixels = padded.permute(0, 2, 3, 1).reshape(-1, channels)  # a view in channels-last
-        weight = self.weight.view(self.out_channels, self.in_channels, k * k)
-        out = _GatherConv.apply(pixels, taps, weight, self.bias)
-        return out.view(1, height, width, self.out_channels).permute(0, 3, 1, 2)
+        # pixel-major rows (pixel, model): a view of channels-last memory
+        pixels = padded.permute(0, 2, 3, 1).reshape(-1, self.in_channels)
+        rows = taps * models + torch.arange(models, device=taps.device)[:, None, None]
+        weight = self.weight.view(models, self.out_channels, self.in_channels, k * k)
+        bias = self.bias.view(models, self.out_channels)
+        out = _GatherConv.apply(pixels, rows, weight, bias)  # (B, M, out)
+        out = out.transpose(0, 1).reshape(1, height, width, models * self.out_channels)
+        return out.permute(0, 3, 1, 2)

@@ -440,20 +440,24 @@ def read_roi(roi: Any, scene: xr.DataArray) -> Any:
             )
             return values != 0
     try:
-        import pyogrio
+        import pyogrio.raw
+        import shapely
         from rasterio.features import rasterize
+        from rasterio.warp import transform_geom
 
-        frame = pyogrio.read_dataframe(path)
+        meta, _, wkb, _ = pyogrio.raw.read(path, read_geometry=True)
     except Exception as exc:
         raise InputError(
             f"cannot read ROI {path!r} as a raster or a vector file ({exc}); "
             "give a mask raster on the scene's grid or a polygon file"
         ) from exc
-    if crs is not None and frame.crs is not None:
-        frame = frame.to_crs(crs)
-    shapes = [(g, 1) for g in frame.geometry if g is not None and not g.is_empty]
-    if not shapes:
+    geoms = [g for g in shapely.from_wkb(wkb) if g is not None and not g.is_empty]
+    if not geoms:
         raise InputError(f"ROI {path!r} holds no geometry")
-    return (
-        rasterize(shapes, out_shape=(rows, cols), transform=transform, fill=0, dtype="uint8") != 0
+    shapes = [shapely.geometry.mapping(g) for g in geoms]
+    if crs is not None and meta.get("crs"):
+        shapes = [transform_geom(meta["crs"], crs, g) for g in shapes]
+    burnt = rasterize(
+        [(g, 1) for g in shapes], out_shape=(rows, cols), transform=transform, fill=0, dtype="uint8"
     )
+    return burnt != 0

@@ -8,8 +8,9 @@ SMOOTHING_WIDTH = 7
 """Width of the centred moving average applied to the sorted-loss jumps."""
 
 
-def pixel_loss(error: torch.Tensor, kind: str = "transformed", alpha: float = 1.0,
-               beta: float = 1.0) -> torch.Tensor:
+def pixel_loss(
+    error: torch.Tensor, kind: str = "transformed", alpha: float = 1.0, beta: float = 1.0
+) -> torch.Tensor:
     """Turn per-pixel mean absolute errors into losses.
 
     ``transformed``: ``exp(β·e)/β + α·e`` (the reference's default);

@@ -1,6 +1,13 @@
-"""The Super-AD reconstruction network (§3 of the method)."""
+"""The Super-AD reconstruction network (§3 of the method).
+
+One :class:`SuperADNet` holds ``B`` independent networks side by side: their
+convolutions are grouped, their token layers batched, so that ``B`` tiles of
+the same size train in one step. ``B = 1`` is the plain network of the paper.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -8,15 +15,24 @@ from torch import nn
 
 from superad_geo.adaconv import AdaConv
 from superad_geo.pooling import pool_superpixels, unpool_superpixels
-from superad_geo.transformer import TransformerBlock
+from superad_geo.transformer import BatchedLayerNorm, BatchedLinear, TransformerBlock
 
 STACK_DEPTH = 7
 NEGATIVE_SLOPE = 0.1
 MEMORY_FORMAT = torch.channels_last
+"""Channels-last convolutions are 1.2-1.8x faster on the CPU (benchmarks/engine.py)."""
 
 
-def _conv3x3_reflect(in_channels: int, out_channels: int) -> nn.Conv2d:
-    return nn.Conv2d(in_channels, out_channels, 3, padding=1, padding_mode="reflect")
+def _conv(in_channels: int, out_channels: int, models: int, kernel: int = 3) -> nn.Conv2d:
+    """``models`` independent convolutions, reflect-padded when ``kernel > 1``."""
+    return nn.Conv2d(
+        models * in_channels,
+        models * out_channels,
+        kernel,
+        padding=kernel // 2,
+        padding_mode="reflect" if kernel > 1 else "zeros",
+        groups=models,
+    )
 
 
 class AdaptiveStack(nn.Module):
@@ -26,25 +42,26 @@ class AdaptiveStack(nn.Module):
     the others run as plain convolutions with zero padding.
     """
 
-    def __init__(self, features: int, kernel: int, window: int, adaptive_layers: int):
+    def __init__(
+        self, features: int, kernel: int, window: int, adaptive_layers: int, models: int = 1
+    ):
         super().__init__()
         self.layers = nn.ModuleList(
-            AdaConv(features, features, kernel, window) for _ in range(STACK_DEPTH)
+            AdaConv(features, features, kernel, window, models) for _ in range(STACK_DEPTH)
         )
         self.adaptive_layers = adaptive_layers
-        self.activation = nn.LeakyReLU(NEGATIVE_SLOPE)
 
     def forward(self, features: torch.Tensor, taps: torch.Tensor | None) -> torch.Tensor:
         """Run the stack; ``taps`` (from :func:`select_taps`) or None for plain convolutions."""
         for index, layer in enumerate(self.layers):
             if index:
-                features = self.activation(features)
+                features = F.leaky_relu(features, NEGATIVE_SLOPE)
             features = layer(features, taps if index < self.adaptive_layers else None)
         return features
 
 
 class SuperADNet(nn.Module):
-    """Reconstructs a ``(1, C, H, W)`` cube through superpixel tokens and AdaConv stacks.
+    """Reconstructs ``B`` cubes, stacked as ``(1, B·C, H, W)``, through superpixel tokens.
 
     Parameters
     ----------
@@ -56,55 +73,91 @@ class SuperADNet(nn.Module):
         AdaConv kernel and window sizes.
     adaptive_layers : int
         How many layers of each stack use the error map (1 in the reference).
+    models : int
+        Number ``B`` of independent networks.
     """
 
-    def __init__(self, bands: int, features: int = 32, kernel: int = 3, window: int = 5,
-                 adaptive_layers: int = 1):
+    def __init__(
+        self,
+        bands: int,
+        features: int = 32,
+        kernel: int = 3,
+        window: int = 5,
+        adaptive_layers: int = 1,
+        models: int = 1,
+    ):
         super().__init__()
-        self.embed = nn.Sequential(
-            _conv3x3_reflect(bands, features),
-            nn.LeakyReLU(NEGATIVE_SLOPE),
-            _conv3x3_reflect(features, features),
-        )
-        self.encoder = nn.Sequential(
-            TransformerBlock(features), nn.LayerNorm(features), nn.Linear(features, features)
-        )
-        self.decoder = nn.Sequential(TransformerBlock(features), nn.LayerNorm(features))
-        self.middle = _conv3x3_reflect(features, features)
-        self.stack_a = AdaptiveStack(features, kernel, window, adaptive_layers)
-        self.stack_b = AdaptiveStack(features, kernel, window, adaptive_layers)
-        self.head = nn.Sequential(
-            _conv3x3_reflect(features, features),
-            nn.LeakyReLU(NEGATIVE_SLOPE),
-            nn.Conv2d(features, bands, 1),
-        )
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.xavier_uniform_(module.weight)
-                nn.init.zeros_(module.bias)
-        # channels-last convolutions are 1.5-2x faster on the CPU (benchmarks/engine.py)
+        self.bands, self.features, self.models = bands, features, models
+        self.embed_in = _conv(bands, features, models)
+        self.embed_out = _conv(features, features, models)
+        self.encoder = TransformerBlock(models, features)
+        self.encoder_norm = BatchedLayerNorm(models, features)
+        self.encoder_out = BatchedLinear(models, features, features)
+        self.decoder = TransformerBlock(models, features)
+        self.decoder_norm = BatchedLayerNorm(models, features)
+        self.middle = _conv(features, features, models)
+        self.stack_a = AdaptiveStack(features, kernel, window, adaptive_layers, models)
+        self.stack_b = AdaptiveStack(features, kernel, window, adaptive_layers, models)
+        self.head_conv = _conv(features, features, models)
+        self.head_out = _conv(features, bands, models, kernel=1)
         self.to(memory_format=MEMORY_FORMAT)
 
-    def forward(self, cube: torch.Tensor, labels: torch.Tensor, count: int,
-                taps: torch.Tensor | None = None) -> torch.Tensor:
-        """Reconstruct ``cube`` (1, C, H, W); the result is in channels-last memory order.
+    @classmethod
+    def from_seeds(cls, seeds: Sequence[int], bands: int, **options: int) -> SuperADNet:
+        """Stack ``len(seeds)`` networks, network ``b`` initialised from ``seeds[b]``.
 
-        ``labels`` (H·W,) numbers the superpixels ``0 .. count-1`` (``count``
-        for invalid pixels); ``taps`` are the previous step's AdaConv choices,
-        None at the first step (then stack A is skipped, as in the reference).
+        Each is initialised exactly as a single network made after
+        ``torch.manual_seed(seeds[b])``, so training them together equals
+        training them one by one.
+        """
+        singles = []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            singles.append(cls(bands, **options))
+        if len(singles) == 1:
+            return singles[0]
+        stacked = cls(bands, models=len(seeds), **options)
+        with torch.no_grad():
+            for name, parameter in stacked.named_parameters():
+                parts = [single.get_parameter(name) for single in singles]
+                parameter.copy_(torch.cat(parts, dim=0))
+        return stacked
+
+    def forward(
+        self,
+        cube: torch.Tensor,
+        slots: torch.Tensor,
+        token_mask: torch.Tensor,
+        taps: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Reconstruct ``cube`` (1, B·C, H, W); the result is in channels-last memory order.
+
+        ``slots`` (H·W·B,) gives each pixel-major (pixel, model) its token slot,
+        ``token_mask`` (B, slots) marks the slots that hold a superpixel;
+        ``taps`` (B, k², H·W) are the previous step's AdaConv choices, None at
+        the first step (then stack A is skipped, as in the reference).
         """
         _, _, height, width = cube.shape
-        embedded = self.embed(cube.contiguous(memory_format=MEMORY_FORMAT))
-        features = embedded.shape[1]
+        models, features = self.models, self.features
+        cube = cube.contiguous(memory_format=MEMORY_FORMAT)
+        embedded = self.embed_out(F.leaky_relu(self.embed_in(cube), NEGATIVE_SLOPE))
+
         pixels = embedded.permute(0, 2, 3, 1).reshape(-1, features)
-        tokens = self.decoder(self.encoder(pool_superpixels(pixels, labels, count)))
-        unpooled = unpool_superpixels(tokens, labels).view(1, height, width, features)
-        unpooled = unpooled.permute(0, 3, 1, 2)
+        tokens = pool_superpixels(pixels, slots, token_mask.numel()).view(models, -1, features)
+        tokens = self.encoder_out(self.encoder_norm(self.encoder(tokens, token_mask)))
+        tokens = self.decoder_norm(self.decoder(tokens, token_mask)) * token_mask[..., None]
+        unpooled = unpool_superpixels(tokens.reshape(-1, features), slots)
+        unpooled = unpooled.view(1, height, width, models * features).permute(0, 3, 1, 2)
+
         middle = self.middle(embedded)
         adapted = middle if taps is None else self.stack_a(middle, taps)
-        hidden = self.head[1](self.head[0](self.stack_b(adapted * unpooled, taps)))
+        hidden = F.leaky_relu(
+            self.head_conv(self.stack_b(adapted * unpooled, taps)), NEGATIVE_SLOPE
+        )
         # the 1×1 convolution as a matrix product over pixels (faster than conv2d here)
-        project = self.head[2]
-        pixels = hidden.permute(0, 2, 3, 1)
-        out = F.linear(pixels, project.weight.view(project.out_channels, -1), project.bias)
-        return out.permute(0, 3, 1, 2)
+        weight = self.head_out.weight.view(models, self.bands, features)
+        out = torch.einsum(
+            "mbd,bcd->mbc", hidden.permute(0, 2, 3, 1).reshape(-1, models, features), weight
+        )
+        out = out + self.head_out.bias.view(models, self.bands)
+        return out.reshape(1, height, width, models * self.bands).permute(0, 3, 1, 2)

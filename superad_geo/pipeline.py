@@ -17,8 +17,9 @@ The steps:
    its background's median and MAD (:mod:`superad_geo.mosaic`);
 4. cores are blended with smooth weights across their overlaps and written.
 
-Execution: tiles run in ``workers`` local threads (torch set to ``threads``
-threads per tile), or on a ``dask.distributed`` cluster when ``scheduler``
+Execution: tiles run one at a time, or in ``workers`` local processes
+(torch set to ``threads`` threads per tile), or on a ``dask.distributed``
+cluster when ``scheduler``
 is given (an address or a ``Client``); then inputs, outputs and the work
 folder must be on storage every worker can reach. Memory is bounded by the
 tile size and the number of workers, never by the scene.
@@ -137,6 +138,7 @@ class _Executor:
                         "start it first or leave the scheduler unset to run locally"
                     ) from exc
                 self._own_client = True
+        self._processes: concurrent.futures.ProcessPoolExecutor | None = None
         self._pool = (
             concurrent.futures.ThreadPoolExecutor(self.workers)
             if self.client is None and self.workers > 1
@@ -170,7 +172,13 @@ class _Executor:
                 yield func(*item)
 
     def unordered(self, func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
-        """Yield ``func(*item)`` as they finish."""
+        """Yield ``func(*item)`` as they finish (tile tasks).
+
+        Locally with several workers, tasks run in worker *processes* (torch's
+        global random generator, which seeds each tile's network, is not
+        thread-safe), at most ``workers + 1`` at a time; their windows are
+        read here, just before submission, so memory stays bounded.
+        """
         if self.client is not None:
             from distributed import as_completed
 
@@ -181,21 +189,58 @@ class _Executor:
             finally:
                 for fut in futures:
                     fut.cancel()
-        elif self._pool is not None:
-            futures = [self._pool.submit(func, *item) for item in items]
-            try:
-                for fut in concurrent.futures.as_completed(futures):
-                    yield fut.result()
-            finally:
-                for fut in futures:
-                    fut.cancel()
+        elif self.workers > 1:
+            yield from self._in_processes(func, items)
         else:
             for item in items:
                 yield func(*item)
 
+    def _in_processes(self, func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
+        import multiprocessing
+
+        if self._processes is None:
+            self._processes = concurrent.futures.ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        pool = self._processes
+        queue = iter(items)
+        pending: set[concurrent.futures.Future] = set()
+
+        def submit_next() -> bool:
+            item = next(queue, None)
+            if item is None:
+                return False
+            # read the tile's window here: workers get plain arrays
+            item = tuple(
+                tuple(materialise(e) if hasattr(e, "compute") else e for e in v)
+                if isinstance(v, tuple)
+                else v
+                for v in item
+            )
+            pending.add(pool.submit(func, *item))
+            return True
+
+        try:
+            for _ in range(self.workers + 1):
+                if not submit_next():
+                    break
+            while pending:
+                finished, _ = concurrent.futures.wait(
+                    pending, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for fut in finished:
+                    pending.discard(fut)
+                    yield fut.result()
+                    submit_next()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=True, cancel_futures=True)
         if self._own_client and self.client is not None:
             self.client.close()
 
@@ -218,68 +263,106 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
 # --------------------------------------------------------------------------- tile task
 
 
-def _process_tile(
-    tile: Tile,
-    cube_source: Any,
-    roi_source: Any,
+def _process_tiles(
+    tiles: Sequence[Tile],
+    cube_sources: Sequence[Any],
+    roi_sources: Sequence[Any],
     config: Mapping[str, Any],
     out_dir: str | None,
     engine_progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Score one tile; save (or return) its normalised core scores.
+) -> list[dict[str, Any]]:
+    """Score a batch of tiles (one padded shape); save (or return) normalised core scores.
 
-    Runs on a worker: reads the padded window, fills nodata, calls the engine
-    (or RX), crops the core, normalises it by its background and writes
-    ``<out_dir>/<tile>.npy`` atomically (``.skip`` for a tile with no valid
-    core pixel).
+    Runs on a worker: reads each padded window, fills nodata, calls the
+    engine (``score_cube``, or ``score_cubes`` for several tiles trained side
+    by side) or RX, crops the cores, normalises each by its background and
+    writes ``<out_dir>/<tile>.npy`` atomically (``.skip`` for a tile with no
+    valid core pixel).
     """
-    cube = materialise(cube_source).astype(np.float32, copy=False)
-    roi = None if roi_source is None else materialise(roi_source)
-    valid = valid_pixels(cube, roi)
-    rows, cols = tile.window.within(tile.padded)
-    result: dict[str, Any] = {"name": tile.name, "skipped": False}
-    if not valid[rows, cols].any():
-        result["skipped"] = True
-        if out_dir is not None:
-            Path(out_dir, tile.name + ".skip").touch()
-        return result
-    filled = fill_block(cube, valid, np.asarray(config["fill"]))
+    results: list[dict[str, Any]] = []
+    work = []  # (result, filled cube, valid, core slices)
+    for tile, cube_source, roi_source in zip(tiles, cube_sources, roi_sources, strict=True):
+        cube = materialise(cube_source).astype(np.float32, copy=False)
+        roi = None if roi_source is None else materialise(roi_source)
+        valid = valid_pixels(cube, roi)
+        rows, cols = tile.window.within(tile.padded)
+        result: dict[str, Any] = {"name": tile.name, "skipped": False}
+        results.append(result)
+        if not valid[rows, cols].any():
+            result["skipped"] = True
+            if out_dir is not None:
+                Path(out_dir, tile.name + ".skip").touch()
+            continue
+        filled = fill_block(cube, valid, np.asarray(config["fill"]))
+        work.append((result, filled, valid, rows, cols))
+    if not work:
+        return results
     if config["method"] == "rx":
-        scores = rx_apply(filled, config["rx"], valid)
-        core = scores[rows, cols]
-        centre, spread = 0.0, 1.0
+        maps = [rx_apply(filled, config["rx"], valid) for _, filled, valid, _, _ in work]
     else:
-        from superad_geo.training import score_cube
-
-        threads = config.get("threads")
         import torch
 
+        from superad_geo import training
+
+        threads = config.get("threads")
         if threads and torch.get_num_threads() != threads:
             torch.set_num_threads(int(threads))
-        scores = score_cube(
-            filled,
-            preset=config["preset"],
-            steps=config["steps"],
-            seed=config["seed"],
-            device=config["device"],
-            mask=valid,
-            scaling=(config["lo"], config["hi"]),
-            progress=engine_progress,
+        common = {
+            "preset": config["preset"],
+            "steps": config["steps"],
+            "seed": config["seed"],
+            "device": config["device"],
+            "scaling": (config["lo"], config["hi"]),
+            "progress": engine_progress,
             **config["params"],
-        )
-        scores = np.where(valid, scores, np.nan)
-        core = scores[rows, cols]
-        centre, spread = background_statistics(core)
-    core = normalise(core, centre, spread)
-    result.update(centre=centre, spread=spread, n_valid=int(valid[rows, cols].sum()))
-    if out_dir is None:
-        result["scores"] = core
-        return result
-    target = Path(out_dir, tile.name + ".npy")
-    tmp = target.with_name(f".{tile.name}.{os.getpid()}.tmp.npy")
-    np.save(tmp, core)
-    os.replace(tmp, target)
-    return result
+        }
+        if len(work) == 1:
+            maps = [training.score_cube(work[0][1], mask=work[0][2], **common)]
+        else:
+            maps = training.score_cubes([w[1] for w in work], masks=[w[2] for w in work], **common)
+    for (result, _, valid, rows, cols), scores in zip(work, maps, strict=True):
+        core = np.where(valid, scores, np.nan)[rows, cols]
+        centre, spread = (0.0, 1.0) if config["method"] == "rx" else background_statistics(core)
+        core = normalise(core, centre, spread)
+        result.update(centre=centre, spread=spread, n_valid=int(valid[rows, cols].sum()))
+        if out_dir is None:
+            result["scores"] = core
+            continue
+        target = Path(out_dir, result["name"] + ".npy")
+        tmp = target.with_name(f".{result['name']}.{os.getpid()}.tmp.npy")
+        np.save(tmp, core)
+        os.replace(tmp, target)
+    return results
+
+
+def automatic_batch_size(device: str, tile_pixels: int, bands: int) -> int:
+    """Tiles to train side by side: 1 on the CPU, as many as fit half the free GPU memory.
+
+    On the CPU batching does not pay (``docs/benchmarks.md``). On a GPU a tile
+    needs about ``40·bands + 6000`` bytes per pixel during a training step
+    (the CPU peak of ``benchmarks/engine.py`` at 512², with margin).
+    """
+    from superad_geo.devices import resolve_device
+
+    resolved = resolve_device(device)
+    if resolved.type != "cuda":
+        return 1
+    import torch
+
+    free, _ = torch.cuda.mem_get_info(resolved)
+    return int(max(1, min(64, free // 2 // (tile_pixels * (40 * bands + 6000)))))
+
+
+def _batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:
+    """Group tiles of one padded shape into batches of at most ``batch_size``, in order."""
+    groups: dict[tuple[int, int], list[Tile]] = {}
+    for tile in tiles:
+        groups.setdefault((tile.padded.height, tile.padded.width), []).append(tile)
+    batches = []
+    for group in groups.values():
+        for i in range(0, len(group), max(1, batch_size)):
+            batches.append(group[i : i + max(1, batch_size)])
+    return sorted(batches, key=lambda b: b[0].index)
 
 
 # --------------------------------------------------------------------------- planning
@@ -350,6 +433,7 @@ def _plan(
     method: str,
     scaling: Any,
     threads: int,
+    batch_size: int | None,
     params: Mapping[str, Any],
     executor: _Executor,
     progress: ProgressCallback | None,
@@ -369,7 +453,7 @@ def _plan(
         try:
             from superad_geo.presets import PRESETS
 
-            scaling = PRESETS.get(preset, {}).get("scaling", "minmax")
+            scaling = PRESETS.get(preset, {}).get("input_scaling", "minmax")
         except ImportError:  # pragma: no cover
             scaling = "minmax"
         if method == "rx":
@@ -401,6 +485,7 @@ def _plan(
             device=device,
             params=dict(params),
             threads=threads,
+            batch_size=batch_size or "auto",
         )
     pre_key = {
         "format": _WORK_FORMAT,
@@ -443,6 +528,7 @@ def _plan(
         "seed": seed,
         "device": device,
         "threads": threads,
+        "batch_size": batch_size,
         "params": {**dict(params), **({"wavelengths": wavelengths} if wavelengths else {})},
     }
     if method == "rx":
@@ -457,6 +543,11 @@ def _plan(
     parameters["scaling_range"] = [stats.lo, stats.hi]
     parameters["bands_used"] = int(keep.size)
     tiles = tile_windows((rows, cols), tile_size, overlap, halo=halo, transform=transform)
+    if config["batch_size"] is None:
+        largest = max(tile.padded.height * tile.padded.width for tile in tiles)
+        config["batch_size"] = (
+            automatic_batch_size(device, largest, int(keep.size)) if method == "superad" else 1
+        )
     return _Run(scene, roi_mask, stats, tiles, config, parameters, fingerprint)
 
 
@@ -489,20 +580,48 @@ def _run_tiles(
             progress(step, steps, "training")
 
     items = []
-    for tile in todo:
-        p = tile.padded
-        cube_source = data[:, p.rows, p.cols]
-        roi_source = None if run.roi is None else run.roi[p.rows, p.cols]
-        items.append((tile, cube_source, roi_source, run.config, out_dir, engine_progress))
+    for batch in _batches(todo, run.config["batch_size"]):
+        cubes = tuple(data[:, t.padded.rows, t.padded.cols] for t in batch)
+        rois = tuple(
+            None if run.roi is None else run.roi[t.padded.rows, t.padded.cols] for t in batch
+        )
+        items.append((tuple(batch), cubes, rois, run.config, out_dir, engine_progress))
     with _torch_threads(None if executor.distributed else run.config["threads"]):
-        for result in executor.unordered(_process_tile, items):
-            done += 1
-            run.done[result["name"]] = "skipped" if result["skipped"] else "scored"
-            if out_dir is None and not result["skipped"]:
-                results[result["name"]] = result["scores"]
-            if progress is not None:
-                progress(done, total, "tiles")
+        for batch_results in executor.unordered(_process_tiles, items):
+            for result in batch_results:
+                done += 1
+                run.done[result["name"]] = "skipped" if result["skipped"] else "scored"
+                if out_dir is None and not result["skipped"]:
+                    results[result["name"]] = result["scores"]
+                if progress is not None:
+                    progress(done, total, "tiles")
     return results
+
+
+def _read_manifest(work: Path) -> dict[str, Any] | None:
+    """The manifest of an earlier run in ``work``, if any and readable."""
+    path = work / "manifest.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, OSError):
+        return None
+
+
+def _open_work(work: Path, run: _Run, cached: Mapping[str, Any] | None) -> str:
+    """Make ``work`` hold this run's manifest (wiping other runs' tiles); return the tile dir."""
+    if cached is None or cached.get("fingerprint") != run.fingerprint:
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        manifest = {"fingerprint": run.fingerprint, "stats": run.stats.to_dict()}
+        tmp = work / ".manifest.tmp"
+        tmp.write_text(json.dumps(manifest, sort_keys=True))
+        os.replace(tmp, work / "manifest.json")
+    tiles_dir = work / "tiles"
+    tiles_dir.mkdir(exist_ok=True)
+    return os.fspath(tiles_dir)
 
 
 def _loader(out_dir: str | None, results: Mapping[str, Any]) -> Callable[[Tile], Any]:
@@ -550,6 +669,7 @@ def detect(
     scheduler: Any = None,
     workers: int = 1,
     threads: int | None = None,
+    batch_size: int | None = None,
     progress: ProgressCallback | None = None,
     work_dir: str | os.PathLike | None = None,
     **params: Any,
@@ -586,16 +706,22 @@ def detect(
     scheduler : str or distributed.Client, optional
         Run tiles on a dask.distributed cluster (address or client).
     workers : int
-        Tiles processed at once locally (threads).
+        Tiles processed at once locally (worker processes when above 1; the
+        statistics pass uses as many threads).
     threads : int, optional
         Torch threads per tile task; default torch's thread count divided by
         ``workers`` locally, and 1 on a cluster. Results are bit-identical between runs with the
         same value.
+    batch_size : int, optional
+        Tiles of one shape trained side by side in one step, one network
+        each (equal to one at a time to float tolerance); default
+        :func:`automatic_batch_size`: 1 on the CPU, by free memory on a GPU.
     progress : callable, optional
         ``progress(done, total, stage)``; stages ``"scaling"``, ``"rx"``,
         ``"tiles"``, ``"training"`` (single tile, steps).
     work_dir : path, optional
-        Keep finished tiles there (resumable); default in memory.
+        Keep finished tiles there, so that an interrupted call resumes (tiles
+        of a run with other inputs or options are wiped); default in memory.
     **params
         Engine parameter overrides (``superpixel_size``, ``lr``, ...).
 
@@ -620,6 +746,8 @@ def detect(
     >>> scores.dims, scores.shape
     (('y', 'x'), (64, 64))
     """
+    work = Path(work_dir) if work_dir is not None else None
+    cached = _read_manifest(work) if work is not None else None
     executor = _Executor(scheduler, workers)
     if threads is None:
         threads = _default_threads(workers, executor.distributed)
@@ -640,14 +768,13 @@ def detect(
             method=method,
             scaling=scaling,
             threads=threads,
+            batch_size=batch_size,
             params=params,
             executor=executor,
             progress=progress,
+            cached=cached,
         )
-        out_dir = None
-        if work_dir is not None:
-            out_dir = os.fspath(work_dir)
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
+        out_dir = _open_work(work, run, cached) if work is not None else None
         results = _run_tiles(run, executor, out_dir, progress)
     finally:
         executor.close()
@@ -693,6 +820,7 @@ def detect_file(
     scheduler: Any = None,
     workers: int = 1,
     threads: int | None = None,
+    batch_size: int | None = None,
     progress: ProgressCallback | None = None,
     overwrite: bool = False,
     mask_out: str | os.PathLike | None = None,
@@ -746,11 +874,7 @@ def detect_file(
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
     work = Path(os.fspath(dst) + ".superad-work")
-    manifest_path = work / "manifest.json"
-    cached = None
-    if manifest_path.exists():
-        with contextlib.suppress(ValueError, OSError):
-            cached = json.loads(manifest_path.read_text())
+    cached = _read_manifest(work)
     executor = _Executor(scheduler, workers)
     if threads is None:
         threads = _default_threads(workers, executor.distributed)
@@ -771,26 +895,18 @@ def detect_file(
             method=method,
             scaling=scaling,
             threads=threads,
+            batch_size=batch_size,
             params=params,
             executor=executor,
             progress=progress,
             cached=cached,
         )
-        if cached is None or cached.get("fingerprint") != run.fingerprint:
-            if work.exists():
-                shutil.rmtree(work)
-            work.mkdir(parents=True)
-            manifest = {"fingerprint": run.fingerprint, "stats": run.stats.to_dict()}
-            tmp = work / ".manifest.tmp"
-            tmp.write_text(json.dumps(manifest, sort_keys=True))
-            os.replace(tmp, manifest_path)
-        tiles_dir = work / "tiles"
-        tiles_dir.mkdir(exist_ok=True)
-        _run_tiles(run, executor, os.fspath(tiles_dir), progress)
+        tiles_dir = _open_work(work, run, cached)
+        _run_tiles(run, executor, tiles_dir, progress)
     finally:
         executor.close()
     nodata_out = output_nodata(run.scene)
-    load = _loader(os.fspath(tiles_dir), {})
+    load = _loader(tiles_dir, {})
     tags = software_tags(
         method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
     )

@@ -1,7 +1,9 @@
 """Superpixel pooling and unpooling (the perturbation of §3).
 
-Superpixels are given as one label per pixel in ``0 .. S-1``; the label ``S``
-marks invalid pixels, which take part in neither the means nor the output.
+Pixels are addressed pixel-major, ``(M·B, D)`` for ``B`` models side by side,
+and each pixel carries a token slot: model ``b``'s superpixel ``s`` is slot
+``b·slots + s``. Slots that hold no superpixel (such as the one given to
+invalid pixels) are masked out by the caller.
 """
 
 from __future__ import annotations
@@ -9,18 +11,16 @@ from __future__ import annotations
 import torch
 
 
-def pool_superpixels(features: torch.Tensor, labels: torch.Tensor, count: int) -> torch.Tensor:
-    """Average pixel-major ``features`` (M, D) over each superpixel → tokens (S, D).
+def pool_superpixels(features: torch.Tensor, slots: torch.Tensor, count: int) -> torch.Tensor:
+    """Average pixel-major ``features`` (N, D) into ``count`` token slots → (count, D).
 
-    ``count`` is ``S``; pixels labelled ``S`` (invalid) are ignored.
+    ``slots`` (N,) gives each pixel's slot; empty slots are zero.
     """
-    dims = features.shape[1]
-    sums = features.new_zeros(count + 1, dims).index_add_(0, labels, features)
-    sizes = torch.bincount(labels, minlength=count + 1).clamp_min(1)
-    return sums[:count] / sizes[:count, None].to(features.dtype)
+    sums = features.new_zeros(count, features.shape[1]).index_add_(0, slots, features)
+    sizes = torch.bincount(slots, minlength=count).clamp_min(1)
+    return sums / sizes[:, None].to(features.dtype)
 
 
-def unpool_superpixels(tokens: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Give every pixel its superpixel's token → (M, D); invalid pixels get zeros."""
-    padded = torch.cat([tokens, tokens.new_zeros(1, tokens.shape[1])])
-    return padded[labels]
+def unpool_superpixels(tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+    """Give every pixel its slot's token, ``(count, D)`` → ``(N, D)``."""
+    return tokens[slots]

@@ -14,8 +14,12 @@ COLOUR_INFRARED_NM = (900.0, 730.0, 530.0)
 """Near-infrared, red-edge and green: the reference composite's wavelengths."""
 
 
-def composite(cube: np.ndarray, valid: np.ndarray, method: str = "auto",
-              wavelengths: Sequence[float] | None = None) -> np.ndarray:
+def composite(
+    cube: np.ndarray,
+    valid: np.ndarray,
+    method: str = "auto",
+    wavelengths: Sequence[float] | None = None,
+) -> np.ndarray:
     """Build the (rows, cols, 3) image that SLIC segments.
 
     Parameters
@@ -54,8 +58,9 @@ def composite(cube: np.ndarray, valid: np.ndarray, method: str = "auto",
     return _stretch(image, valid)
 
 
-def segment(image: np.ndarray, valid: np.ndarray, *, n_segments: int, compactness: float,
-            max_num_iter: int) -> tuple[np.ndarray, int]:
+def segment(
+    image: np.ndarray, valid: np.ndarray, *, n_segments: int, compactness: float, max_num_iter: int
+) -> tuple[np.ndarray, int]:
     """Run SLIC on ``image`` (rows, cols, 3) over the valid pixels.
 
     Returns
@@ -66,9 +71,15 @@ def segment(image: np.ndarray, valid: np.ndarray, *, n_segments: int, compactnes
     count : int
         The number of superpixels ``S``.
     """
-    raw = slic(image, n_segments=max(1, int(n_segments)), compactness=compactness,
-               max_num_iter=max_num_iter, channel_axis=-1, start_label=1,
-               mask=None if valid.all() else valid)
+    raw = slic(
+        image,
+        n_segments=max(1, int(n_segments)),
+        compactness=compactness,
+        max_num_iter=max_num_iter,
+        channel_axis=-1,
+        start_label=1,
+        mask=None if valid.all() else valid,
+    )
     ids, inverse = np.unique(np.where(valid, raw, 0), return_inverse=True)
     inverse = inverse.reshape(raw.shape)
     if ids[0] == 0:  # label 0 only marks masked pixels

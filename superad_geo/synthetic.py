@@ -62,6 +62,30 @@ def _spectra(rng: np.random.Generator, count: int, wavelengths: np.ndarray) -> n
     return out
 
 
+def _anomaly_spectra(
+    rng: np.random.Generator, materials: np.ndarray, wavelengths: np.ndarray, count: int
+) -> np.ndarray:
+    """Spectra that stand out from the background: far from every material (RMS
+    difference > 0.12) and from their mixtures (least-squares residual > 0.03),
+    so that an anomaly is not just another background mixture."""
+    out = []
+    best, best_margin = None, -np.inf
+    tries = 0
+    while len(out) < count:
+        cand = _spectra(rng, 1, wavelengths)[0] * rng.uniform(0.7, 1.4)
+        distance = np.sqrt(((materials - cand) ** 2).mean(axis=1)).min()
+        coef = np.linalg.lstsq(materials.T, cand, rcond=None)[0]
+        residual = np.sqrt(((materials.T @ coef - cand) ** 2).mean())
+        margin = min(distance / 0.12, residual / 0.03)
+        tries += 1
+        if margin > best_margin:
+            best, best_margin = cand, margin
+        if margin >= 1.0 or tries >= 200:
+            out.append(cand if margin >= 1.0 else best)
+            best, best_margin, tries = None, -np.inf, 0
+    return np.stack(out)
+
+
 class _SceneModel:
     """All random choices of a scene, drawn once from the seed."""
 
@@ -82,7 +106,7 @@ class _SceneModel:
         self.noise = noise
         self.wavelengths = np.linspace(*wavelength_range, bands)
         self.materials = _spectra(rng, materials, self.wavelengths)
-        self.anomaly_spectra = _spectra(rng, 3, self.wavelengths) * rng.uniform(0.7, 1.4, (3, 1))
+        self.anomaly_spectra = _anomaly_spectra(rng, self.materials, self.wavelengths, 3)
         waves = 6
         angle = rng.uniform(0, 2 * np.pi, (materials, waves))
         freq = rng.uniform(0.5, 1.5, (materials, waves)) * 2 * np.pi / feature_size

@@ -1,8 +1,8 @@
-"""Training Super-AD on one cube and scoring its pixels (§1, §6 of the method)."""
+"""Training Super-AD on cubes and scoring their pixels (§1, §6 of the method)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from superad_geo.adaconv import select_taps
 from superad_geo.devices import resolve_device
 from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.mining import background_mask, pixel_loss
-from superad_geo.network import SuperADNet
+from superad_geo.network import MEMORY_FORMAT, SuperADNet
 from superad_geo.presets import resolve_params
 from superad_geo.superpixels import composite, segment
 
@@ -81,14 +81,74 @@ def score_cube(
     >>> from superad_geo.synthetic import make_scene  # doctest: +SKIP
     >>> scores = score_cube(cube, steps=200)  # doctest: +SKIP
     """
+    return score_cubes(
+        [cube],
+        preset=preset,
+        steps=steps,
+        seed=seed,
+        device=device,
+        masks=None if mask is None else [mask],
+        scaling=scaling,
+        progress=progress,
+        **params,
+    )[0]
+
+
+def score_cubes(
+    cubes: Sequence[np.ndarray],
+    *,
+    preset: str = "default",
+    steps: int | None = None,
+    seed: int | Sequence[int] = 0,
+    device: str = "auto",
+    masks: Sequence[np.ndarray | None] | None = None,
+    scaling: tuple[float, float] | None = None,
+    progress: ProgressCallback | None = None,
+    **params: Any,
+) -> list[np.ndarray]:
+    """Score several cubes of one shape at once, one independent network each.
+
+    The networks train side by side in the same steps (grouped convolutions,
+    batched token layers), which keeps a GPU or several CPU cores busy; each
+    result equals :func:`score_cube` on that cube alone with the same seed, to
+    floating-point tolerance.
+
+    Parameters
+    ----------
+    cubes : sequence of np.ndarray
+        Cubes of one shape ``(band, y, x)``.
+    seed : int or sequence of int
+        One seed for all cubes, or one per cube.
+    masks : sequence of np.ndarray or None, optional
+        A validity mask per cube (see :func:`score_cube`).
+
+    Other parameters are those of :func:`score_cube`.
+
+    Returns
+    -------
+    list of np.ndarray
+        float32 ``(y, x)`` score maps, NaN at invalid pixels.
+    """
+    if not cubes:
+        return []
+    shapes = {np.shape(cube) for cube in cubes}
+    if len(shapes) != 1:
+        raise InputError(f"cubes scored together must share one shape, got {sorted(shapes)}")
+    seeds = [seed] * len(cubes) if isinstance(seed, int) else list(seed)
+    masks = [None] * len(cubes) if masks is None else list(masks)
+    if len(seeds) != len(cubes) or len(masks) != len(cubes):
+        raise ValueError("give one seed and one mask (or None) per cube")
     options = resolve_params(preset, steps=steps, **params)
-    prepared = prepare_cube(cube, options, mask=mask, scaling=scaling)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        scores = train_and_score(prepared, options, device=resolve_device(device),
-                                 progress=progress)
-    scores[~prepared.valid] = np.nan
-    return scores
+    prepared = [
+        prepare_cube(cube, options, mask=mask, scaling=scaling)
+        for cube, mask in zip(cubes, masks, strict=True)
+    ]
+    scores = train_and_score(
+        prepared, options, seeds=seeds, device=resolve_device(device), progress=progress
+    )
+    for tile_scores, tile in zip(scores, prepared, strict=True):
+        tile_scores[~tile.valid] = np.nan
+    return list(scores)
 
 
 @dataclass(frozen=True)
@@ -104,81 +164,133 @@ class PreparedCube:
     count: int
 
 
-def prepare_cube(cube: np.ndarray, options: dict[str, Any], *, mask: np.ndarray | None = None,
-                 scaling: tuple[float, float] | None = None) -> PreparedCube:
+def prepare_cube(
+    cube: np.ndarray,
+    options: dict[str, Any],
+    *,
+    mask: np.ndarray | None = None,
+    scaling: tuple[float, float] | None = None,
+) -> PreparedCube:
     """Validate, scale and segment ``cube`` (band, y, x) as ``options`` say."""
     cube = np.asarray(cube)
     valid = _validity(cube, mask, options["window"])
     scaled = _scale(cube, valid, scaling)
     image = composite(scaled, valid, options["composite"], options.get("wavelengths"))
     n_segments = options["n_segments"] or round(int(valid.sum()) / options["superpixel_size"])
-    labels, count = segment(image, valid, n_segments=n_segments,
-                            compactness=options["compactness"],
-                            max_num_iter=options["slic_iterations"])
+    labels, count = segment(
+        image,
+        valid,
+        n_segments=n_segments,
+        compactness=options["compactness"],
+        max_num_iter=options["slic_iterations"],
+    )
     return PreparedCube(scaled, valid, labels, count)
 
 
-def train_and_score(prepared: PreparedCube, options: dict[str, Any], *, device: torch.device,
-                    progress: ProgressCallback | None = None,
-                    observer: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
-    """Train a fresh network on a prepared cube and return the final scores.
+def train_and_score(
+    prepared: Sequence[PreparedCube],
+    options: dict[str, Any],
+    *,
+    seeds: Sequence[int],
+    device: torch.device,
+    progress: ProgressCallback | None = None,
+    observer: Callable[[int, np.ndarray], None] | None = None,
+) -> np.ndarray:
+    """Train one fresh network per prepared cube, side by side; return their scores.
 
-    The score of a pixel is its mean squared error over bands in the forward
-    pass of the last ``score_average`` steps (each map standardised before
-    averaging when more than one), as the reference scores the forward pass
-    of its last step. ``observer(step, scores)``, if given, sees every step's
-    score map (for benchmarks of accuracy against steps).
+    The cubes must share one shape. Network ``b`` is initialised from
+    ``seeds[b]``. The score of a pixel is its mean squared error over bands in
+    the forward pass of the last ``score_average`` steps (each map standardised
+    before averaging when more than one), as the reference scores the forward
+    pass of its last step. ``observer(step, scores)``, if given, sees every
+    step's ``(B, y, x)`` score maps (for benchmarks of accuracy against steps).
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``(B, y, x)``.
     """
-    bands, height, width = prepared.scaled.shape
-    count = prepared.count
-    x = torch.from_numpy(prepared.scaled)[None].to(device, memory_format=torch.channels_last)
-    flat_labels = torch.from_numpy(prepared.labels.reshape(-1)).to(device)
-    flat_valid = torch.from_numpy(prepared.valid.reshape(-1)).to(device)
-    valid_labels = flat_labels[flat_valid]
-    n_valid = int(flat_valid.sum())
+    models = len(prepared)
+    bands, height, width = prepared[0].scaled.shape
+    cube = np.concatenate([tile.scaled for tile in prepared])
+    x = torch.from_numpy(cube)[None].to(device, memory_format=MEMORY_FORMAT)
+    # pixel-major (pixel, model) addressing, as the network's channels-last memory
+    slots_per_model = max(tile.count for tile in prepared) + 1
+    labels = np.stack([tile.labels.reshape(-1) for tile in prepared], axis=1)
+    slots = torch.from_numpy(labels + np.arange(models) * slots_per_model).reshape(-1).to(device)
+    counts = torch.tensor([tile.count for tile in prepared], device=device)
+    token_mask = torch.arange(slots_per_model, device=device)[None, :] < counts[:, None]
+    valid = np.stack([tile.valid.reshape(-1) for tile in prepared], axis=1)
+    valid = torch.from_numpy(valid).reshape(-1).to(device)
+    model_of_pixel = torch.arange(valid.numel(), device=device)[valid] % models
+    valid_per_model = torch.bincount(model_of_pixel, minlength=models)
 
-    model = SuperADNet(bands, options["features"], options["kernel"], options["window"],
-                       options["adaptive_layers"]).to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=options["lr"],
-                                  betas=tuple(options["betas"]),
-                                  weight_decay=options["weight_decay"])
+    with torch.random.fork_rng(devices=[]):
+        model = SuperADNet.from_seeds(
+            seeds,
+            bands,
+            features=options["features"],
+            kernel=options["kernel"],
+            window=options["window"],
+            adaptive_layers=options["adaptive_layers"],
+        ).to(device)
+    optimiser = torch.optim.AdamW(
+        model.parameters(),
+        lr=options["lr"],
+        betas=tuple(options["betas"]),
+        weight_decay=options["weight_decay"],
+    )
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, options["lr_step"], options["lr_gamma"])
 
     total = int(options["steps"])
     averaged = max(1, min(int(options["score_average"]), total))
-    score_sum = torch.zeros(height * width, device=device)
+    score_sum = torch.zeros(valid.numel(), device=device)
     taps = None
     for step in range(total):
-        residual = model(x, flat_labels, count, taps) - x
-        error = residual.abs().mean(dim=1).reshape(-1)
-        losses = pixel_loss(error[flat_valid], options["loss"], options["alpha"],
-                            options["beta"])
+        out = model(x, slots, token_mask, taps)
+        residual = (out - x).permute(0, 2, 3, 1).reshape(-1, bands)
+        error = residual.abs().mean(dim=1)
+        losses = pixel_loss(error[valid], options["loss"], options["alpha"], options["beta"])
         if options["mining"]:
-            losses = losses * background_mask(losses.detach(), valid_labels, options["th"])
-        loss = losses.sum() / n_valid
+            losses = losses * background_mask(losses.detach(), slots[valid], options["th"])
+        per_model = losses.new_zeros(models).index_add_(0, model_of_pixel, losses)
+        loss = (per_model / valid_per_model).sum()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
         schedule.step()
 
         if step >= total - averaged or observer is not None:
-            scores = residual.detach().pow(2).mean(dim=1).reshape(-1)
+            scores = residual.detach().pow(2).mean(dim=1)
             if observer is not None:
-                observer(step, scores.reshape(height, width).cpu().numpy())
+                observer(step, _by_model(scores, models, height, width))
             if step >= total - averaged:
-                score_sum += _standardise(scores, flat_valid, averaged > 1)
-        error_map = error.detach().masked_fill(~flat_valid, torch.inf).reshape(height, width)
-        taps = select_taps(error_map, options["kernel"], options["window"])
+                score_sum += _standardise(scores, valid, models) if averaged > 1 else scores
+        error_map = error.detach().masked_fill(~valid, torch.inf).view(height, width, models)
+        taps = torch.stack(
+            [
+                select_taps(error_map[..., index], options["kernel"], options["window"])
+                for index in range(models)
+            ]
+        )
         if progress is not None:
             progress(step + 1, total)
-    return (score_sum / averaged).reshape(height, width).cpu().numpy().astype(np.float32)
+    return _by_model(score_sum / averaged, models, height, width)
 
 
-def _standardise(scores: torch.Tensor, valid: torch.Tensor, enabled: bool) -> torch.Tensor:
-    if not enabled:
-        return scores
-    background = scores[valid]
-    return (scores - background.mean()) / background.std().clamp_min(1e-12)
+def _by_model(scores: torch.Tensor, models: int, height: int, width: int) -> np.ndarray:
+    """Pixel-major ``(H·W·B,)`` scores → float32 ``(B, H, W)``."""
+    return scores.view(height, width, models).permute(2, 0, 1).cpu().numpy().astype(np.float32)
+
+
+def _standardise(scores: torch.Tensor, valid: torch.Tensor, models: int) -> torch.Tensor:
+    """Standardise each model's pixel-major scores by its valid pixels' mean and deviation."""
+    by_model = scores.view(-1, models)
+    mask = valid.view(-1, models)
+    count = mask.sum(dim=0).clamp_min(1)
+    mean = (by_model * mask).sum(dim=0) / count
+    spread = (((by_model - mean) * mask) ** 2).sum(dim=0) / (count - 1).clamp_min(1)
+    return ((by_model - mean) / spread.sqrt().clamp_min(1e-12)).reshape(-1)
 
 
 def _validity(cube: np.ndarray, mask: np.ndarray | None, window: int) -> np.ndarray:
@@ -201,8 +313,7 @@ def _validity(cube: np.ndarray, mask: np.ndarray | None, window: int) -> np.ndar
     return valid
 
 
-def _scale(cube: np.ndarray, valid: np.ndarray,
-           scaling: tuple[float, float] | None) -> np.ndarray:
+def _scale(cube: np.ndarray, valid: np.ndarray, scaling: tuple[float, float] | None) -> np.ndarray:
     if scaling is None:
         pixels = cube[:, valid]
         scaling = (float(pixels.min()), float(pixels.max()))

@@ -12,6 +12,7 @@ import rasterio
 import scipy.io
 from click.testing import CliRunner
 from rasterio.transform import from_origin
+
 from superad_geo_cli.main import cli
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import rasterio
 import torch
+
+import superad_geo
 from superad_geo_cli.common import detect_file_function
 from superad_geo_cli.main import cli
 from superad_geo_cli.options import DEFAULTS, PRESETS
-
-import superad_geo
 
 
 def _no_traceback(result):

@@ -52,7 +52,7 @@ def test_with_error_map_applies_tap_j_to_the_j_th_neighbour():
     features = torch.randn(1, 4, 6, 7, dtype=torch.double)
     error = torch.rand(6, 7, dtype=torch.double)
     taps = select_taps(error, 3, 5)
-    out = layer(features, taps)
+    out = layer(features, taps[None])
     padded = F.pad(features, (2, 2, 2, 2), mode="reflect")[0].reshape(4, -1)
     weight = layer.weight.view(3, 4, 9)
     for pixel in (0, 10, 41):
@@ -65,8 +65,8 @@ def test_gradients_match_autograd_of_the_gather():
     layer = _layer(3)
     features = torch.randn(1, 4, 6, 5, dtype=torch.double, requires_grad=True)
     taps = select_taps(torch.rand(6, 5, dtype=torch.double), 3, 5)
-    assert torch.autograd.gradcheck(lambda f: layer(f, taps), (features,))
-    out = layer(features, taps)
+    assert torch.autograd.gradcheck(lambda f: layer(f, taps[None]), (features,))
+    out = layer(features, taps[None])
     out.square().sum().backward()
     assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
     assert layer.bias.grad is not None and layer.bias.grad.abs().sum() > 0

@@ -40,7 +40,9 @@ def test_matches_dense_on_random_inputs(seed):
     if seed % 2:  # ties: quantised losses
         losses = torch.round(losses * 8) / 8
     losses[labels == 3] += 5 * (torch.rand(int((labels == 3).sum()), generator=generator) > 0.8)
-    torch.testing.assert_close(background_mask(losses, labels), dense_background_mask(losses, labels))
+    torch.testing.assert_close(
+        background_mask(losses, labels), dense_background_mask(losses, labels)
+    )
 
 
 def test_one_pixel_and_very_large_superpixels():
@@ -74,7 +76,9 @@ def test_drops_the_high_tail():
 def test_pixel_losses():
     e = torch.tensor([0.0, 0.5, 2.0])
     torch.testing.assert_close(pixel_loss(e), torch.exp(e) + e)
-    torch.testing.assert_close(pixel_loss(e, "transformed", 2.0, 0.5), torch.exp(0.5 * e) / 0.5 + 2 * e)
+    torch.testing.assert_close(
+        pixel_loss(e, "transformed", 2.0, 0.5), torch.exp(0.5 * e) / 0.5 + 2 * e
+    )
     torch.testing.assert_close(pixel_loss(e, "l2"), e * e)
     assert math.isclose(float(pixel_loss(e, "l1")[1]), 0.5)
     with pytest.raises(ValueError, match="unknown loss"):

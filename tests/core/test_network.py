@@ -7,31 +7,34 @@ from superad_geo.network import SuperADNet
 
 
 def _inputs(bands=6, height=12, width=10, count=4):
+    """A cube, pixel slots (3 pixels in the invalid slot ``count``) and the token mask."""
     generator = torch.Generator().manual_seed(0)
     cube = torch.rand(1, bands, height, width, generator=generator)
-    labels = torch.randint(0, count, (height * width,), generator=generator)
-    labels[:3] = count  # three invalid pixels
-    return cube, labels, count
+    slots = torch.randint(0, count, (height * width,), generator=generator)
+    slots[:3] = count
+    token_mask = torch.arange(count + 1)[None] < count
+    return cube, slots, token_mask
 
 
 def test_gradients_reach_every_parameter():
     torch.manual_seed(0)
-    cube, labels, count = _inputs()
+    cube, slots, token_mask = _inputs()
     model = SuperADNet(cube.shape[1], features=8)
     taps = select_taps(torch.rand(cube.shape[2:]), 3, 5)
-    out = model(cube, labels, count, taps)
+    out = model(cube, slots, token_mask, taps[None])
     assert out.shape == cube.shape
     (out - cube).abs().mean().backward()
-    missing = [name for name, p in model.named_parameters()
-               if p.grad is None or not torch.any(p.grad != 0)]
+    missing = [
+        name for name, p in model.named_parameters() if p.grad is None or not torch.any(p.grad != 0)
+    ]
     assert missing == []
 
 
 def test_first_step_skips_stack_a():
     torch.manual_seed(0)
-    cube, labels, count = _inputs()
+    cube, slots, token_mask = _inputs()
     model = SuperADNet(cube.shape[1], features=8)
-    model(cube, labels, count, None).sum().backward()
+    model(cube, slots, token_mask, None).sum().backward()
     assert all(p.grad is None for p in model.stack_a.parameters())
     assert all(p.grad is not None for p in model.stack_b.parameters())
 
@@ -40,7 +43,7 @@ def test_only_the_first_layer_of_each_stack_is_adaptive():
     torch.manual_seed(0)
     model = SuperADNet(6, features=8)
     features = torch.rand(1, 8, 12, 10)
-    taps = select_taps(torch.rand(12, 10), 3, 5)
+    taps = select_taps(torch.rand(12, 10), 3, 5)[None]
     layers = model.stack_a.layers
     expected = layers[0](features, taps)
     for layer in layers[1:]:

@@ -38,3 +38,18 @@ def test_tiled_rx_equals_whole_scene_rx():
     tiled = detect(scene, method="rx", tile_size=32)
     np.testing.assert_allclose(tiled.values, whole, rtol=2e-4, atol=1e-3)
     assert roc_auc_score(truth.values.ravel(), tiled.values.ravel()) > 0.95
+
+
+def test_mat_file_through_the_file_pipeline(had_dir, tmp_path):
+    import rasterio
+
+    from superad_geo.pipeline import detect_file
+
+    scene, truth = read_mat(had_dir / "abu-urban-1.mat")
+    dst = tmp_path / "rx.tif"
+    detect_file(had_dir / "abu-urban-1.mat", dst, method="rx", tile_size=64)
+    with rasterio.open(dst) as ds:
+        assert ds.crs is None and (ds.height, ds.width) == truth.shape
+        scores = ds.read(1)
+    auc = roc_auc_score(truth.ravel(), scores.ravel())
+    assert auc == pytest.approx(BENCHMARK_RX["abu-urban-1"], abs=0.002)

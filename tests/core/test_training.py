@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from superad_geo import score_cube
+from superad_geo import score_cube, score_cubes
 from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.presets import resolve_params
 
@@ -18,7 +18,9 @@ def _cube(seed=0, bands=12, height=24, width=20):
 def test_returns_float32_scores_and_is_deterministic():
     cube = _cube()
     calls = []
-    first = score_cube(cube, steps=6, seed=3, device="cpu", progress=lambda s, t: calls.append((s, t)))
+    first = score_cube(
+        cube, steps=6, seed=3, device="cpu", progress=lambda s, t: calls.append((s, t))
+    )
     second = score_cube(cube, steps=6, seed=3, device="cpu")
     assert first.dtype == np.float32 and first.shape == cube.shape[1:]
     np.testing.assert_array_equal(first, second)
@@ -67,8 +69,31 @@ def test_bad_input_raises_clear_errors():
 
 def test_presets():
     reference = resolve_params("reference")
-    assert (reference["n_segments"], reference["compactness"], reference["kernel"],
-            reference["window"], reference["steps"]) == (100, 0.01, 3, 5, 1000)
+    assert (
+        reference["n_segments"],
+        reference["compactness"],
+        reference["kernel"],
+        reference["window"],
+        reference["steps"],
+    ) == (100, 0.01, 3, 5, 1000)
     assert resolve_params("default", lr=0.01)["lr"] == 0.01
     with pytest.raises(ValueError, match="unknown preset"):
         resolve_params("best")
+
+
+def test_batched_training_equals_one_by_one():
+    cubes = [_cube(seed, height=24, width=20) for seed in (0, 1, 2)]
+    cubes[2] = cubes[2] * np.linspace(0.5, 1.5, 20, dtype=np.float32)  # other superpixels
+    mask = np.ones((24, 20), dtype=bool)
+    mask[:5, :4] = False
+    options = {"steps": 6, "device": "cpu", "superpixel_size": 40, "scaling": (900.0, 1500.0)}
+    together = score_cubes(cubes, seed=[0, 1, 2], masks=[None, mask, None], **options)
+    for index, (cube, got) in enumerate(zip(cubes, together, strict=True)):
+        alone = score_cube(cube, seed=index, mask=mask if index == 1 else None, **options)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(alone))
+        np.testing.assert_allclose(got, alone, rtol=2e-4, atol=1e-5 * np.nanmax(alone))
+
+
+def test_batched_cubes_must_share_a_shape():
+    with pytest.raises(InputError, match="share one shape"):
+        score_cubes([_cube(), _cube(height=30)], steps=1)

@@ -25,6 +25,7 @@ NOT_MIRRORED = {
     "progress": "always 'json': the provider reads it",
     "quiet": "the progress bar is never drawn for a pipe",
     "debug": "a group option, for the terminal",
+    "batch_size": "automatic: 1 on the CPU, by free GPU memory on a GPU",
 }
 
 
