@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from superad_geo.devices import resolve_device
-from superad_geo.matfile import read_benchmark_scene
+from superad_geo.io import read_mat
 from superad_geo.metrics import evaluate_scores, roc_auc
 from superad_geo.presets import resolve_params
 from superad_geo.training import prepare_cube, train_and_score
@@ -30,7 +30,7 @@ HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
 
 def run_scene(path: Path, params: dict, seed: int, every: int, device: str) -> dict:
     """Train on one scene; return its figures."""
-    cube, truth = read_benchmark_scene(path)
+    scene, truth = read_mat(path)
     curve: dict[int, float] = {}
 
     def observe(step: int, scores: np.ndarray) -> None:
@@ -38,7 +38,7 @@ def run_scene(path: Path, params: dict, seed: int, every: int, device: str) -> d
             curve[step] = roc_auc(scores[0], truth)
 
     start = time.perf_counter()
-    prepared = prepare_cube(cube, params)
+    prepared = prepare_cube(scene.values, params)
     scores = train_and_score(
         [prepared],
         params,
@@ -55,6 +55,41 @@ def run_scene(path: Path, params: dict, seed: int, every: int, device: str) -> d
         **evaluate_scores(scores, truth),
         "auc_by_step": curve,
     }
+
+
+def run_preset(
+    params: dict,
+    seeds: list[int],
+    *,
+    scenes: list[str] | None = None,
+    every: int = 0,
+    device: str = "cpu",
+) -> list[dict]:
+    """Run every scene (or those named) with every seed; print a row per run and the mean."""
+    paths = sorted(HAD_DIR.glob("*.mat"))
+    if scenes:
+        paths = [p for p in paths if p.stem in scenes]
+    print(f"{'scene':16} {'seed':>4} {'S':>5} {'AUC':>7} {'AUC(Pf)':>8} {'AUC(Pd)':>8} {'s':>7}")
+    results = []
+    for path in paths:
+        for seed in seeds:
+            row = run_scene(path, params, seed, every, device)
+            results.append(row)
+            print(
+                f"{row['scene']:16} {seed:>4} {row['superpixels']:>5} {row['auc_roc']:7.4f} "
+                f"{row['auc_pf']:8.4f} {row['auc_pd']:8.4f} {row['seconds']:7.1f}",
+                flush=True,
+            )
+    mean = float(np.mean([r["auc_roc"] for r in results]))
+    print(f"{'mean':16} {'':>4} {'':>5} {mean:7.4f}")
+    if every:
+        steps = sorted({step for row in results for step in row["auc_by_step"]})
+        print("AUC against steps:")
+        print(f"{'scene':16} " + " ".join(f"{step:>6}" for step in steps))
+        for row in results:
+            curve = row["auc_by_step"]
+            print(f"{row['scene']:16} " + " ".join(f"{curve[step]:6.3f}" for step in steps))
+    return results
 
 
 def main() -> None:
@@ -78,32 +113,19 @@ def main() -> None:
 
     overrides = {key: json.loads(value) for key, value in (s.split("=", 1) for s in args.set)}
     params = resolve_params(args.preset, steps=args.steps, **overrides)
-    paths = sorted(HAD_DIR.glob("*.mat"))
-    if args.scenes:
-        paths = [p for p in paths if p.stem in args.scenes]
     print(
         f"preset={args.preset} steps={params['steps']} overrides={overrides} "
         f"threads={torch.get_num_threads()}"
     )
-    print(f"{'scene':16} {'seed':>4} {'S':>5} {'AUC':>7} {'AUC(Pf)':>8} {'AUC(Pd)':>8} {'s':>7}")
-    results = []
-    for path in paths:
-        for seed in args.seeds:
-            row = run_scene(path, params, seed, args.every, args.device)
-            results.append(row)
-            print(
-                f"{row['scene']:16} {seed:>4} {row['superpixels']:>5} {row['auc_roc']:7.4f} "
-                f"{row['auc_pf']:8.4f} {row['auc_pd']:8.4f} {row['seconds']:7.1f}",
-                flush=True,
-            )
-    mean = float(np.mean([r["auc_roc"] for r in results]))
-    print(f"{'mean':16} {'':>4} {'':>5} {mean:7.4f}")
+    results = run_preset(
+        params, args.seeds, scenes=args.scenes, every=args.every, device=args.device
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         summary = {
             "preset": args.preset,
             "params": {k: v for k, v in params.items() if k != "wavelengths"},
-            "mean_auc": mean,
+            "mean_auc": float(np.mean([r["auc_roc"] for r in results])),
             "results": results,
         }
         args.json.write_text(json.dumps(summary, indent=1))

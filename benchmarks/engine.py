@@ -4,12 +4,14 @@ Prints, for square tiles of 100, 256 and 512 pixels (189 bands, one superpixel
 per 100 pixels): seconds per step (median), peak resident memory of a fresh
 process running the steps, and the floating-point work of a step divided by
 its time (GFLOP/s). Wall and CPU seconds are both shown: on a shared machine
-the CPU time (summed over threads) is the steadier figure. Accuracy against
-steps on the benchmark scenes: ``benchmarks/accuracy.py --every 50``.
+the CPU time (summed over threads) is the steadier figure. ``--accuracy``
+also runs the ``reference`` preset on the benchmark scenes and prints the AUC
+against steps (every 100), the last step's AUC and the wall time.
 
 \b
     python benchmarks/engine.py                      # step cost, 100² … 512²
     python benchmarks/engine.py --sizes 1024 --steps 2
+    python benchmarks/engine.py --accuracy           # … and AUC against steps (about 30 min)
 """
 
 from __future__ import annotations
@@ -97,6 +99,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=1, help="tiles trained side by side")
+    parser.add_argument(
+        "--accuracy",
+        action="store_true",
+        help="also run the reference preset (1000 steps) on the benchmark scenes: "
+        "AUC every 100 steps, last AUC and wall time",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -140,6 +148,11 @@ def main() -> None:
         time_ratio = last["seconds_per_step"] / first["seconds_per_step"]
         memory_ratio = last["peak_gib"] / first["peak_gib"]
         print(f"pixels ×{pixels:.1f}: time ×{time_ratio:.1f}, memory ×{memory_ratio:.1f}")
+    if args.accuracy:
+        from accuracy import run_preset  # benchmarks/accuracy.py, beside this script
+
+        print("reference preset on the benchmark scenes:")
+        run_preset(resolve_params("reference"), [42], every=100, device=args.device)
 
 
 if __name__ == "__main__":

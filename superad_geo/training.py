@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from superad_geo.presets import resolve_params
 from superad_geo.superpixels import composite, segment
 
 ProgressCallback = Callable[[int, int], None]
+_INITIALISATION = threading.Lock()
 
 
 def score_cube(
@@ -225,7 +227,9 @@ def train_and_score(
     model_of_pixel = torch.arange(valid.numel(), device=device)[valid] % models
     valid_per_model = torch.bincount(model_of_pixel, minlength=models)
 
-    with torch.random.fork_rng(devices=[]):
+    # torch's global generator seeds the networks: one initialisation at a time,
+    # so that tiles scored in threads of one process stay reproducible
+    with _INITIALISATION, torch.random.fork_rng(devices=[]):
         model = SuperADNet.from_seeds(
             seeds,
             bands,

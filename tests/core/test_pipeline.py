@@ -12,6 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 import rasterio
+from geotiff_support import write_geotiff
 from sklearn.metrics import roc_auc_score
 
 from superad_geo import score_cube
@@ -29,8 +30,6 @@ FAST = {"preset": "fast", "steps": 2, "threads": 1, "seed": 0}
 @pytest.fixture(scope="module")
 def small_file(tmp_path_factory):
     """96 x 96 x 20 synthetic GeoTIFF with nodata -9999 over the first 48 x 48 pixels."""
-    from conftest import write_geotiff
-
     scene, truth = make_scene((96, 96), 20, seed=5)
     scene = scene.copy(data=scene.values)
     scene.values[:, :48, :48] = np.nan
