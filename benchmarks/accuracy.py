@@ -28,8 +28,10 @@ from superad_geo.training import prepare_cube, train_and_score
 HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
 
 
-def run_scene(path: Path, params: dict, seed: int, every: int, device: str) -> dict:
-    """Train on one scene; return its figures."""
+def run_scene(
+    path: Path, params: dict, seed: int, every: int, device: str, save: Path | None = None
+) -> dict:
+    """Train on one scene; return its figures (and save its score map under ``save``)."""
     scene, truth = read_mat(path)
     curve: dict[int, float] = {}
 
@@ -47,6 +49,9 @@ def run_scene(path: Path, params: dict, seed: int, every: int, device: str) -> d
         observer=observe if every else None,
     )[0]
     seconds = time.perf_counter() - start
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        np.save(save / f"{path.stem}-seed{seed}.npy", scores)
     return {
         "scene": path.stem,
         "seed": seed,
@@ -64,6 +69,7 @@ def run_preset(
     scenes: list[str] | None = None,
     every: int = 0,
     device: str = "cpu",
+    save: Path | None = None,
 ) -> list[dict]:
     """Run every scene (or those named) with every seed; print a row per run and the mean."""
     paths = sorted(HAD_DIR.glob("*.mat"))
@@ -73,7 +79,7 @@ def run_preset(
     results = []
     for path in paths:
         for seed in seeds:
-            row = run_scene(path, params, seed, every, device)
+            row = run_scene(path, params, seed, every, device, save)
             results.append(row)
             print(
                 f"{row['scene']:16} {seed:>4} {row['superpixels']:>5} {row['auc_roc']:7.4f} "
@@ -109,6 +115,7 @@ def main() -> None:
         help="override preset parameters (values parsed as JSON)",
     )
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--save-scores", type=Path, help="save each score map (.npy) here")
     args = parser.parse_args()
 
     overrides = {key: json.loads(value) for key, value in (s.split("=", 1) for s in args.set)}
@@ -118,7 +125,12 @@ def main() -> None:
         f"threads={torch.get_num_threads()}"
     )
     results = run_preset(
-        params, args.seeds, scenes=args.scenes, every=args.every, device=args.device
+        params,
+        args.seeds,
+        scenes=args.scenes,
+        every=args.every,
+        device=args.device,
+        save=args.save_scores,
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

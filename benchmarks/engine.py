@@ -1,9 +1,10 @@
 """Cost of one Super-AD training step against tile size, and accuracy against steps.
 
 Prints, for square tiles of 100, 256 and 512 pixels (189 bands, one superpixel
-per 100 pixels): seconds per step (median), peak resident memory of a fresh
-process running the steps, and the floating-point work of a step divided by
-its time (GFLOP/s). Wall and CPU seconds are both shown: on a shared machine
+per 100 pixels): seconds per step (median), the peak resident memory of a
+fresh process running the steps and how much of it the training added above
+the process's own (torch, the tile), and the floating-point work of a step
+divided by its time (GFLOP/s). Wall and CPU seconds are both shown: on a shared machine
 the CPU time (summed over threads) is the steadier figure. ``--accuracy``
 also runs the ``reference`` preset on the benchmark scenes and prints the AUC
 against steps (every 100), the last step's AUC and the wall time.
@@ -48,6 +49,10 @@ def random_tile(size: int, seed: int = 0) -> PreparedCube:
     )
 
 
+def _peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
+
+
 def measure_tile(size: int, steps: int, device_name: str, batch: int = 1) -> dict:
     """Time ``steps`` training steps on ``batch`` random ``size²`` tiles; count a step's FLOPs."""
     device = resolve_device(device_name)
@@ -64,6 +69,12 @@ def measure_tile(size: int, steps: int, device_name: str, batch: int = 1) -> dic
         seeds = range(len(batch_tiles))
         train_and_score(batch_tiles, options, seeds=seeds, device=device, progress=progress)
 
+    baseline = _peak_rss_gib()  # torch, the tiles and the process itself
+    run(steps + 1, tiles, stamp)
+    peak = _peak_rss_gib()
+    step_peak = peak - baseline
+    if device.type == "cuda":
+        peak = step_peak = torch.cuda.max_memory_allocated() / 2**30
     # FLOPs of one tile's step with both stacks adaptive (the counter does not
     # see the grouping of grouped convolutions, so count one tile and scale)
     with FlopCounterMode(display=False) as one:
@@ -71,13 +82,9 @@ def measure_tile(size: int, steps: int, device_name: str, batch: int = 1) -> dic
     with FlopCounterMode(display=False) as two:
         run(2, tiles[:1])
     flops = (two.get_total_flops() - one.get_total_flops()) * batch
-    run(steps + 1, tiles, stamp)
     intervals = list(zip(stamps, stamps[1:], strict=False))
     wall = statistics.median(end[0] - start[0] for start, end in intervals)
     cpu = statistics.median(end[1] - start[1] for start, end in intervals)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # GiB (Linux: KiB)
-    if device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated() / 2**30
     return {
         "size": size,
         "batch": batch,
@@ -85,6 +92,7 @@ def measure_tile(size: int, steps: int, device_name: str, batch: int = 1) -> dic
         "seconds_per_step": wall,
         "cpu_seconds_per_step": cpu,
         "peak_gib": peak,
+        "step_gib": step_peak,
         "gflop_per_step": flops / 1e9,
         "gflop_per_s": flops / 1e9 / wall,
         "device": str(device),
@@ -111,7 +119,7 @@ def main() -> None:
         print(json.dumps(measure_tile(args.one, args.steps, args.device, args.batch)))
         return
     print(
-        f"{'tile':>9} {'B':>3} {'S':>6} {'s/step':>8} {'CPU s':>7} {'peak GiB':>9} "
+        f"{'tile':>9} {'B':>3} {'S':>6} {'s/step':>8} {'CPU s':>7} {'peak GiB':>9} {'step GiB':>9} "
         f"{'GFLOP/step':>11} {'GFLOP/s':>8}  device"
     )
     rows = []
@@ -138,7 +146,8 @@ def main() -> None:
         print(
             f"{size:>4}×{size:<4} {row['batch']:>3} {row['superpixels']:>6} "
             f"{row['seconds_per_step']:8.3f} {row['cpu_seconds_per_step']:7.3f} "
-            f"{row['peak_gib']:9.2f} {row['gflop_per_step']:11.2f} {row['gflop_per_s']:8.1f}"
+            f"{row['peak_gib']:9.2f} {row['step_gib']:9.2f} "
+            f"{row['gflop_per_step']:11.2f} {row['gflop_per_s']:8.1f}"
             f"  {row['device']} ({row['threads']} threads)",
             flush=True,
         )
@@ -146,7 +155,7 @@ def main() -> None:
         first, last = rows[0], rows[-1]
         pixels = (last["size"] / first["size"]) ** 2
         time_ratio = last["seconds_per_step"] / first["seconds_per_step"]
-        memory_ratio = last["peak_gib"] / first["peak_gib"]
+        memory_ratio = last["step_gib"] / first["step_gib"]
         print(f"pixels ×{pixels:.1f}: time ×{time_ratio:.1f}, memory ×{memory_ratio:.1f}")
     if args.accuracy:
         from accuracy import run_preset  # benchmarks/accuracy.py, beside this script

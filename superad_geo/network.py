@@ -123,24 +123,36 @@ class SuperADNet(nn.Module):
                 parameter.copy_(torch.cat(parts, dim=0))
         return stacked
 
+    @staticmethod
+    def pad_input(cube: torch.Tensor) -> torch.Tensor:
+        """Reflect-pad ``cube`` (1, B·C, H, W) by one pixel for :meth:`forward`.
+
+        The input never changes during training, so it is padded once rather
+        than at every step (a cube-sized copy saved per step).
+        """
+        padded = F.pad(cube, (1, 1, 1, 1), mode="reflect")
+        return padded.contiguous(memory_format=MEMORY_FORMAT)
+
     def forward(
         self,
-        cube: torch.Tensor,
+        padded_cube: torch.Tensor,
         slots: torch.Tensor,
         token_mask: torch.Tensor,
         taps: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Reconstruct ``cube`` (1, B·C, H, W); the result is in channels-last memory order.
+        """Reconstruct a cube (1, B·C, H, W) given padded by :meth:`pad_input`.
 
+        The result is in channels-last memory order.
         ``slots`` (H·W·B,) gives each pixel-major (pixel, model) its token slot,
         ``token_mask`` (B, slots) marks the slots that hold a superpixel;
         ``taps`` (B, k², H·W) are the previous step's AdaConv choices, None at
         the first step (then stack A is skipped, as in the reference).
         """
-        _, _, height, width = cube.shape
+        height, width = padded_cube.shape[2] - 2, padded_cube.shape[3] - 2
         models, features = self.models, self.features
-        cube = cube.contiguous(memory_format=MEMORY_FORMAT)
-        embedded = self.embed_out(F.leaky_relu(self.embed_in(cube), NEGATIVE_SLOPE))
+        first = self.embed_in
+        embedded = F.conv2d(padded_cube, first.weight, first.bias, groups=models)
+        embedded = self.embed_out(F.leaky_relu(embedded, NEGATIVE_SLOPE))
 
         pixels = embedded.permute(0, 2, 3, 1).reshape(-1, features)
         tokens = pool_superpixels(pixels, slots, token_mask.numel()).view(models, -1, features)
@@ -154,10 +166,9 @@ class SuperADNet(nn.Module):
         hidden = F.leaky_relu(
             self.head_conv(self.stack_b(adapted * unpooled, taps)), NEGATIVE_SLOPE
         )
-        # the 1×1 convolution as a matrix product over pixels (faster than conv2d here)
+        # the 1×1 convolution as a batched matrix product over pixels (faster than conv2d)
+        pixels = hidden.permute(0, 2, 3, 1).reshape(-1, models, features).transpose(0, 1)
         weight = self.head_out.weight.view(models, self.bands, features)
-        out = torch.einsum(
-            "mbd,bcd->mbc", hidden.permute(0, 2, 3, 1).reshape(-1, models, features), weight
-        )
-        out = out + self.head_out.bias.view(models, self.bands)
+        bias = self.head_out.bias.view(models, 1, self.bands)
+        out = torch.baddbmm(bias, pixels, weight.transpose(1, 2)).transpose(0, 1)
         return out.reshape(1, height, width, models * self.bands).permute(0, 3, 1, 2)

@@ -647,6 +647,37 @@ def _strips(
         yield window, block
 
 
+def _score_tiles(
+    source: Any,
+    work: Path | None,
+    *,
+    scheduler: Any,
+    workers: int,
+    threads: int | None,
+    progress: ProgressCallback | None,
+    **plan_options: Any,
+) -> tuple[_Run, str | None, dict[str, Any]]:
+    """Plan the run and score every tile not finished yet (resuming from ``work``)."""
+    cached = _read_manifest(work) if work is not None else None
+    executor = _Executor(scheduler, workers)
+    if threads is None:
+        threads = _default_threads(workers, executor.distributed)
+    try:
+        run = _plan(
+            source,
+            threads=threads,
+            executor=executor,
+            progress=progress,
+            cached=cached,
+            **plan_options,
+        )
+        out_dir = _open_work(work, run, cached) if work is not None else None
+        results = _run_tiles(run, executor, out_dir, progress)
+    finally:
+        executor.close()
+    return run, out_dir, results
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -747,37 +778,29 @@ def detect(
     (('y', 'x'), (64, 64))
     """
     work = Path(work_dir) if work_dir is not None else None
-    cached = _read_manifest(work) if work is not None else None
-    executor = _Executor(scheduler, workers)
-    if threads is None:
-        threads = _default_threads(workers, executor.distributed)
-    try:
-        run = _plan(
-            scene,
-            tile_size=tile_size,
-            overlap=overlap,
-            halo=halo,
-            preset=preset,
-            steps=steps,
-            seed=seed,
-            device=device,
-            bands=bands,
-            drop_water_bands=drop_water_bands,
-            nodata=nodata,
-            roi=roi,
-            method=method,
-            scaling=scaling,
-            threads=threads,
-            batch_size=batch_size,
-            params=params,
-            executor=executor,
-            progress=progress,
-            cached=cached,
-        )
-        out_dir = _open_work(work, run, cached) if work is not None else None
-        results = _run_tiles(run, executor, out_dir, progress)
-    finally:
-        executor.close()
+    run, out_dir, results = _score_tiles(
+        scene,
+        work,
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        progress=progress,
+        tile_size=tile_size,
+        overlap=overlap,
+        halo=halo,
+        preset=preset,
+        steps=steps,
+        seed=seed,
+        device=device,
+        bands=bands,
+        drop_water_bands=drop_water_bands,
+        nodata=nodata,
+        roi=roi,
+        method=method,
+        scaling=scaling,
+        batch_size=batch_size,
+        params=params,
+    )
     load = _loader(out_dir, results)
     rows, cols = run.scene.sizes["y"], run.scene.sizes["x"]
     scores = np.empty((rows, cols), dtype=np.float32)
@@ -874,37 +897,29 @@ def detect_file(
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
     work = Path(os.fspath(dst) + ".superad-work")
-    cached = _read_manifest(work)
-    executor = _Executor(scheduler, workers)
-    if threads is None:
-        threads = _default_threads(workers, executor.distributed)
-    try:
-        run = _plan(
-            src,
-            tile_size=tile_size,
-            overlap=overlap,
-            halo=halo,
-            preset=preset,
-            steps=steps,
-            seed=seed,
-            device=device,
-            bands=bands,
-            drop_water_bands=drop_water_bands,
-            nodata=nodata,
-            roi=roi,
-            method=method,
-            scaling=scaling,
-            threads=threads,
-            batch_size=batch_size,
-            params=params,
-            executor=executor,
-            progress=progress,
-            cached=cached,
-        )
-        tiles_dir = _open_work(work, run, cached)
-        _run_tiles(run, executor, tiles_dir, progress)
-    finally:
-        executor.close()
+    run, tiles_dir, _ = _score_tiles(
+        src,
+        work,
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        progress=progress,
+        tile_size=tile_size,
+        overlap=overlap,
+        halo=halo,
+        preset=preset,
+        steps=steps,
+        seed=seed,
+        device=device,
+        bands=bands,
+        drop_water_bands=drop_water_bands,
+        nodata=nodata,
+        roi=roi,
+        method=method,
+        scaling=scaling,
+        batch_size=batch_size,
+        params=params,
+    )
     nodata_out = output_nodata(run.scene)
     load = _loader(tiles_dir, {})
     tags = software_tags(

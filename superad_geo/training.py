@@ -14,7 +14,7 @@ from superad_geo.adaconv import select_taps
 from superad_geo.devices import resolve_device
 from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.mining import background_mask, pixel_loss
-from superad_geo.network import MEMORY_FORMAT, SuperADNet
+from superad_geo.network import SuperADNet
 from superad_geo.presets import resolve_params
 from superad_geo.superpixels import composite, segment
 
@@ -214,8 +214,10 @@ def train_and_score(
     """
     models = len(prepared)
     bands, height, width = prepared[0].scaled.shape
-    cube = np.concatenate([tile.scaled for tile in prepared])
-    x = torch.from_numpy(cube)[None].to(device, memory_format=MEMORY_FORMAT)
+    # (y, x, model·band) memory: channels-last order, so the network copies nothing
+    cube = np.concatenate([np.moveaxis(tile.scaled, 0, -1) for tile in prepared], axis=-1)
+    padded = SuperADNet.pad_input(torch.from_numpy(cube).to(device).permute(2, 0, 1)[None])
+    x = padded[..., 1:-1, 1:-1]
     # pixel-major (pixel, model) addressing, as the network's channels-last memory
     slots_per_model = max(tile.count for tile in prepared) + 1
     labels = np.stack([tile.labels.reshape(-1) for tile in prepared], axis=1)
@@ -251,8 +253,8 @@ def train_and_score(
     score_sum = torch.zeros(valid.numel(), device=device)
     taps = None
     for step in range(total):
-        out = model(x, slots, token_mask, taps)
-        residual = (out - x).permute(0, 2, 3, 1).reshape(-1, bands)
+        residual = (model(padded, slots, token_mask, taps) - x).permute(0, 2, 3, 1)
+        residual = residual.reshape(-1, bands)
         error = residual.abs().mean(dim=1)
         losses = pixel_loss(error[valid], options["loss"], options["alpha"], options["beta"])
         if options["mining"]:

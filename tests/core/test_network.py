@@ -21,7 +21,7 @@ def test_gradients_reach_every_parameter():
     cube, slots, token_mask = _inputs()
     model = SuperADNet(cube.shape[1], features=8)
     taps = select_taps(torch.rand(cube.shape[2:]), 3, 5)
-    out = model(cube, slots, token_mask, taps[None])
+    out = model(model.pad_input(cube), slots, token_mask, taps[None])
     assert out.shape == cube.shape
     (out - cube).abs().mean().backward()
     missing = [
@@ -34,7 +34,7 @@ def test_first_step_skips_stack_a():
     torch.manual_seed(0)
     cube, slots, token_mask = _inputs()
     model = SuperADNet(cube.shape[1], features=8)
-    model(cube, slots, token_mask, None).sum().backward()
+    model(model.pad_input(cube), slots, token_mask, None).sum().backward()
     assert all(p.grad is None for p in model.stack_a.parameters())
     assert all(p.grad is not None for p in model.stack_b.parameters())
 
