@@ -22,7 +22,7 @@ qgis:
 demo: setup
 	$(BIN)/python examples/make_demo_scene.py
 	mkdir -p $(DEMO)
-	$(BIN)/superad-geo detect examples/data/demo_scene.tif -o $(DEMO)/scores.tif --overwrite
+	$(BIN)/superad-geo detect examples/data/demo_scene.tif -o $(DEMO)/scores.tif --preset fast --overwrite
 	$(BIN)/superad-geo quicklook examples/data/demo_scene.tif --scores $(DEMO)/scores.tif \
 		-o $(DEMO)/quicklook.png --overwrite
 	$(BIN)/superad-geo evaluate $(DEMO)/scores.tif --truth examples/data/demo_truth.tif \

@@ -508,6 +508,7 @@ def _plan(
             scaling=scaling,
             mapper=executor.ordered,
             progress=progress,
+            nodata_declared=scene.rio.encoded_nodata is not None or scene.rio.nodata is not None,
         )
     keep = np.flatnonzero(stats.keep)
     if keep.size < scene.sizes["band"]:

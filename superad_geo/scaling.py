@@ -9,6 +9,7 @@ bin of 1/4096 of the range).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +104,7 @@ def scene_statistics(
     percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
     mapper: Mapper | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    nodata_declared: bool = True,
 ) -> SceneStatistics:
     """Reduce a scene's blocks to :class:`SceneStatistics`.
 
@@ -122,6 +124,10 @@ def scene_statistics(
         ``mapper(func, args_iterable)`` yielding results; serial by default.
     progress : callable, optional
         Called as ``progress(done, total, "scaling")``.
+    nodata_declared : bool
+        Whether the scene declares a nodata value (read as NaN); if not, NaN
+        values are stray. Stray NaN and any ±inf are treated as nodata with a
+        ``UserWarning``.
 
     Raises
     ------
@@ -135,6 +141,13 @@ def scene_statistics(
         summary = summary.merge(part)
         if progress is not None:
             progress(done, total, "scaling")
+    stray = summary.n_infinite + (0 if nodata_declared else summary.n_nan)
+    if stray:
+        warnings.warn(
+            f"the scene holds {stray} NaN or infinite values; they are treated as nodata",
+            UserWarning,
+            stacklevel=2,
+        )
     if summary.n_valid == 0:
         raise NoValidPixelsError(
             "the scene has no valid pixel (every pixel is nodata, NaN or all zero); "

@@ -61,6 +61,8 @@ class BlockSummary:
     minimum: np.ndarray
     maximum: np.ndarray
     total: np.ndarray  # sum of finite values per band among valid pixels (float64)
+    n_infinite: int = 0  # ±inf values anywhere (nodata never reads as inf)
+    n_nan: int = 0  # NaN values anywhere (declared nodata reads as NaN too)
 
     @classmethod
     def empty(cls, bands: int) -> BlockSummary:
@@ -81,6 +83,8 @@ class BlockSummary:
             np.minimum(self.minimum, other.minimum),
             np.maximum(self.maximum, other.maximum),
             self.total + other.total,
+            self.n_infinite + other.n_infinite,
+            self.n_nan + other.n_nan,
         )
 
 
@@ -90,6 +94,8 @@ def summarise_block(block: object, roi: object | None = None) -> BlockSummary:
     mask = None if roi is None else materialise(roi)
     valid = valid_pixels(cube, mask)
     summary = BlockSummary.empty(cube.shape[0])
+    summary.n_infinite = int(np.isinf(cube).sum())
+    summary.n_nan = int(np.isnan(cube).sum())
     n_valid = int(valid.sum())
     if n_valid == 0:
         return summary
