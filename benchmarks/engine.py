@@ -37,16 +37,33 @@ BANDS = 189
 PIXELS_PER_SUPERPIXEL = 100
 
 
-def random_tile(size: int, seed: int = 0) -> PreparedCube:
+def random_tile(size: int, seed: int = 0, bands: int = BANDS) -> PreparedCube:
     """A prepared ``size²`` tile of random values and random superpixel labels."""
     rng = np.random.default_rng(seed)
     count = max(1, size * size // PIXELS_PER_SUPERPIXEL)
     return PreparedCube(
-        scaled=rng.random((BANDS, size, size), dtype=np.float32),
+        scaled=rng.random((bands, size, size), dtype=np.float32),
         valid=np.ones((size, size), dtype=bool),
         labels=rng.integers(0, count, (size, size)),
         count=count,
     )
+
+
+def step_flops(tile: PreparedCube, device: torch.device) -> float:
+    """Floating-point operations of one training step on ``tile``, both stacks adaptive.
+
+    Counted as the difference between a 2-step and a 1-step run (the first
+    step skips stack A). The counter does not see the grouping of grouped
+    convolutions, so batches are counted one tile at a time.
+    """
+    counts = []
+    for steps in (1, 2):
+        with FlopCounterMode(display=False) as counter:
+            train_and_score(
+                [tile], resolve_params("reference", steps=steps), seeds=[0], device=device
+            )
+        counts.append(counter.get_total_flops())
+    return float(counts[1] - counts[0])
 
 
 def _peak_rss_gib() -> float:
@@ -75,13 +92,7 @@ def measure_tile(size: int, steps: int, device_name: str, batch: int = 1) -> dic
     step_peak = peak - baseline
     if device.type == "cuda":
         peak = step_peak = torch.cuda.max_memory_allocated() / 2**30
-    # FLOPs of one tile's step with both stacks adaptive (the counter does not
-    # see the grouping of grouped convolutions, so count one tile and scale)
-    with FlopCounterMode(display=False) as one:
-        run(1, tiles[:1])
-    with FlopCounterMode(display=False) as two:
-        run(2, tiles[:1])
-    flops = (two.get_total_flops() - one.get_total_flops()) * batch
+    flops = step_flops(tiles[0], device) * batch
     intervals = list(zip(stamps, stamps[1:], strict=False))
     wall = statistics.median(end[0] - start[0] for start, end in intervals)
     cpu = statistics.median(end[1] - start[1] for start, end in intervals)

@@ -4,7 +4,10 @@ Scores a synthetic scene (default 1024 × 1024 × 150 bands, the ``default``
 preset with ``--steps`` training steps) through :func:`superad_geo.detect`,
 once with tiles trained one at a time and once with ``--batch`` tiles trained
 side by side, and prints megapixels per minute for each, their ratio, the
-engine's floating-point rate, and whether the two score maps agree.
+floating-point rate of the training (the FLOPs of a step on one padded tile,
+counted by ``benchmarks/engine.py``, times tiles and steps, over the wall
+time, which also holds reading, superpixels and writing), and whether the two
+score maps agree.
 
 \b
     python benchmarks/throughput.py                         # CPU, 1024², 20 steps
@@ -18,9 +21,12 @@ import time
 
 import numpy as np
 import torch
+from engine import random_tile, step_flops  # benchmarks/engine.py, beside this script
 
 from superad_geo import detect, make_scene
+from superad_geo.devices import resolve_device
 from superad_geo.metrics import roc_auc
+from superad_geo.tiling import default_halo, tile_windows
 
 
 def main() -> None:
@@ -41,7 +47,11 @@ def main() -> None:
         f"scene {args.size}×{args.size}×{args.bands}, tiles {args.tile_size}, "
         f"{args.steps} steps, device {args.device}, {torch.get_num_threads()} threads"
     )
-    print(f"{'batch':>5} {'seconds':>8} {'MP/min':>7} {'AUC':>7}")
+    tiles = tile_windows((args.size, args.size), args.tile_size, 64, halo=default_halo(100))
+    padded = tiles[0].padded
+    tile = random_tile(max(padded.height, padded.width), bands=args.bands)
+    work = step_flops(tile, resolve_device(args.device)) * len(tiles) * args.steps
+    print(f"{'batch':>5} {'seconds':>8} {'MP/min':>7} {'GFLOP/s':>8} {'AUC':>7}")
     results = {}
     for batch in (1, args.batch):
         start = time.perf_counter()
@@ -55,7 +65,11 @@ def main() -> None:
         seconds = time.perf_counter() - start
         results[batch] = (seconds, scores.values)
         auc = roc_auc(scores.values, truth.values)
-        print(f"{batch:>5} {seconds:8.1f} {megapixels / seconds * 60:7.2f} {auc:7.4f}", flush=True)
+        rate = work / seconds / 1e9
+        print(
+            f"{batch:>5} {seconds:8.1f} {megapixels / seconds * 60:7.2f} {rate:8.1f} {auc:7.4f}",
+            flush=True,
+        )
     (one, first), (many, batched) = results[1], results[args.batch]
     both = np.isfinite(first) & np.isfinite(batched)
     difference = np.abs(first[both] - batched[both]).max()
