@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -132,14 +131,9 @@ def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title
     ax2.legend(loc="upper right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    dst = Path(path)
-    tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp.png")
-    try:
-        fig.savefig(tmp, dpi=100, format="png")
-        os.replace(tmp, dst)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from superad_geo.quicklook import save_png  # the core (and torch) only when drawing
+
+    save_png(fig, path)
 
 
 @click.command(short_help="Score a detection against ground truth (ROC AUC, 3-D ROC).")

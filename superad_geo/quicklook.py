@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -245,6 +246,12 @@ def render_quicklook(
     bands_txt = f"{name}: bands {rgb[0] + 1}/{rgb[1] + 1}/{rgb[2] + 1}"
     ax.set_title(f"{label}\n{bands_txt}" if label else bands_txt, fontsize=9)
     fig.tight_layout()
+    return save_png(fig, dst)
+
+
+def save_png(fig: Any, path: str | os.PathLike) -> Path:
+    """Write a matplotlib figure to ``path`` as PNG atomically (temporary file, then rename)."""
+    dst = Path(path)
     tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp.png")
     try:
         fig.savefig(tmp, dpi=100, format="png")
