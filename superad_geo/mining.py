@@ -25,7 +25,9 @@ def pixel_loss(
     raise ValueError(f"unknown loss {kind!r}; choose 'transformed', 'l1' or 'l2'")
 
 
-def background_mask(losses: torch.Tensor, labels: torch.Tensor, th: float = 0.25) -> torch.Tensor:
+def background_mask(
+    losses: torch.Tensor, labels: torch.Tensor, th: float = 0.25, count: int | None = None
+) -> torch.Tensor:
     """Return which pixels OBPM keeps as likely background.
 
     Within each superpixel the losses are sorted, the jumps between
@@ -43,6 +45,9 @@ def background_mask(losses: torch.Tensor, labels: torch.Tensor, th: float = 0.25
         Superpixel of each pixel, int64 in ``0 .. S-1``, shape ``(N,)``.
     th : float
         Smallest cut position, as a fraction of the superpixel, that is mined.
+    count : int, optional
+        An upper bound of the labels (``S``); given, the function never waits
+        for the device (no host synchronisation inside a GPU training loop).
 
     Returns
     -------
@@ -54,9 +59,11 @@ def background_mask(losses: torch.Tensor, labels: torch.Tensor, th: float = 0.25
     by_loss = torch.sort(losses, stable=True).indices
     order = by_loss[torch.sort(labels[by_loss], stable=True).indices]
     sorted_losses, groups = losses[order], labels[order]
-    count = int(groups.max()) + 1
+    if count is None:
+        count = int(groups.max()) + 1
 
-    sizes = torch.bincount(groups, minlength=count)
+    sizes = torch.zeros(count, dtype=torch.long, device=losses.device)
+    sizes.index_add_(0, groups, torch.ones_like(groups))
     starts = torch.cumsum(sizes, 0) - sizes
     positions = torch.arange(groups.numel(), device=losses.device) - starts[groups]
 

@@ -17,8 +17,9 @@ def pool_superpixels(features: torch.Tensor, slots: torch.Tensor, count: int) ->
     ``slots`` (N,) gives each pixel's slot; empty slots are zero.
     """
     sums = features.new_zeros(count, features.shape[1]).index_add_(0, slots, features)
-    sizes = torch.bincount(slots, minlength=count).clamp_min(1)
-    return sums / sizes[:, None].to(features.dtype)
+    ones = features.new_ones(slots.shape[0])
+    sizes = features.new_zeros(count).index_add_(0, slots, ones).clamp_min(1)
+    return sums / sizes[:, None]
 
 
 def unpool_superpixels(tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:

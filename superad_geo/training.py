@@ -226,7 +226,10 @@ def train_and_score(
     token_mask = torch.arange(slots_per_model, device=device)[None, :] < counts[:, None]
     valid = np.stack([tile.valid.reshape(-1) for tile in prepared], axis=1)
     valid = torch.from_numpy(valid).reshape(-1).to(device)
-    model_of_pixel = torch.arange(valid.numel(), device=device)[valid] % models
+    # index lists rather than boolean masks in the loop: no host synchronisation
+    valid_index = valid.nonzero().squeeze(1)
+    valid_slots = slots[valid_index]
+    model_of_pixel = valid_index % models
     valid_per_model = torch.bincount(model_of_pixel, minlength=models)
 
     # torch's global generator seeds the networks: one initialisation at a time,
@@ -256,9 +259,10 @@ def train_and_score(
         residual = (model(padded, slots, token_mask, taps) - x).permute(0, 2, 3, 1)
         residual = residual.reshape(-1, bands)
         error = residual.abs().mean(dim=1)
-        losses = pixel_loss(error[valid], options["loss"], options["alpha"], options["beta"])
+        losses = pixel_loss(error[valid_index], options["loss"], options["alpha"], options["beta"])
         if options["mining"]:
-            losses = losses * background_mask(losses.detach(), slots[valid], options["th"])
+            keep = background_mask(losses.detach(), valid_slots, options["th"], token_mask.numel())
+            losses = losses * keep
         per_model = losses.new_zeros(models).index_add_(0, model_of_pixel, losses)
         loss = (per_model / valid_per_model).sum()
         optimiser.zero_grad(set_to_none=True)
