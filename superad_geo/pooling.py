@@ -23,5 +23,10 @@ def pool_superpixels(features: torch.Tensor, slots: torch.Tensor, count: int) ->
 
 
 def unpool_superpixels(tokens: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
-    """Give every pixel its slot's token, ``(count, D)`` → ``(N, D)``."""
-    return tokens[slots]
+    """Give every pixel its slot's token, ``(count, D)`` → ``(N, D)``.
+
+    ``index_select`` rather than ``tokens[slots]``: the backward of advanced
+    indexing accumulates in parallel in no fixed order on the CPU, which made
+    runs with several threads differ in the last bits.
+    """
+    return tokens.index_select(0, slots)

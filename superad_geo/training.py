@@ -259,7 +259,8 @@ def train_and_score(
         residual = (model(padded, slots, token_mask, taps) - x).permute(0, 2, 3, 1)
         residual = residual.reshape(-1, bands)
         error = residual.abs().mean(dim=1)
-        losses = pixel_loss(error[valid_index], options["loss"], options["alpha"], options["beta"])
+        losses = error.index_select(0, valid_index)
+        losses = pixel_loss(losses, options["loss"], options["alpha"], options["beta"])
         if options["mining"]:
             keep = background_mask(losses.detach(), valid_slots, options["th"], token_mask.numel())
             losses = losses * keep

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from superad_geo import score_cube, score_cubes
 from superad_geo.errors import InputError, NoValidPixelsError
@@ -97,3 +98,15 @@ def test_batched_training_equals_one_by_one():
 def test_batched_cubes_must_share_a_shape():
     with pytest.raises(InputError, match="share one shape"):
         score_cubes([_cube(), _cube(height=30)], steps=1)
+
+
+def test_deterministic_with_several_threads():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        cube = _cube(3, height=96, width=96)
+        first = score_cube(cube, steps=4, device="cpu", superpixel_size=50)
+        second = score_cube(cube, steps=4, device="cpu", superpixel_size=50)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(first, second)
