@@ -48,6 +48,7 @@ from superad_geo.errors import InputError
 from superad_geo.io import open_scene, output_nodata, prepare_scene, read_roi
 from superad_geo.mosaic import background_statistics, blend, normalise
 from superad_geo.output import check_output, software_tags, write_cog, write_mask
+from superad_geo.presets import PRESETS
 from superad_geo.rx import rx_apply, rx_block_moments, rx_statistics
 from superad_geo.scaling import SceneStatistics, scene_statistics
 from superad_geo.tiling import Tile, Window, default_halo, tile_windows
@@ -369,15 +370,8 @@ def _batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:
 
 
 def _superpixel_size(preset: str, params: Mapping[str, Any]) -> float | None:
-    if params.get("superpixel_size"):
-        return float(params["superpixel_size"])
-    try:
-        from superad_geo.presets import PRESETS
-
-        value = PRESETS.get(preset, {}).get("superpixel_size")
-        return float(value) if value else None
-    except ImportError:  # pragma: no cover
-        return None
+    value = params.get("superpixel_size") or PRESETS.get(preset, {}).get("superpixel_size")
+    return float(value) if value else None
 
 
 def _default_threads(workers: int, distributed: bool) -> int:
@@ -450,14 +444,8 @@ def _plan(
     rows, cols = scene.sizes["y"], scene.sizes["x"]
     roi_mask = read_roi(roi, scene) if roi is not None else None
     if scaling is None:
-        try:
-            from superad_geo.presets import PRESETS
-
-            scaling = PRESETS.get(preset, {}).get("input_scaling", "minmax")
-        except ImportError:  # pragma: no cover
-            scaling = "minmax"
-        if method == "rx":
-            scaling = "minmax"
+        preset_scaling = PRESETS.get(preset, {}).get("input_scaling", "minmax")
+        scaling = "minmax" if method == "rx" else preset_scaling
     if halo is None:
         halo = default_halo(_superpixel_size(preset, params)) if method == "superad" else 0
     if method == "rx":
