@@ -1,7 +1,7 @@
 """Accuracy of a preset on the benchmark scenes in ``../shared/data/had/``.
 
 Prints, per scene, the last step's ROC AUC, AUC(Pf, τ), AUC(Pd, τ), the
-superpixel count and the wall time, then the mean; ``--every N`` also records
+superpixel count, the wall time and global RX's AUC, then the means; ``--every N`` also records
 the AUC every N steps (AUC against steps). Results go to a JSON file.
 
 \b
@@ -23,7 +23,8 @@ from superad_geo.devices import resolve_device
 from superad_geo.io import read_mat
 from superad_geo.metrics import evaluate_scores, roc_auc
 from superad_geo.presets import resolve_params
-from superad_geo.training import prepare_cube, train_and_score
+from superad_geo.rx import rx_scores
+from superad_geo.training import finish_scores, prepare_cube, train_and_score
 
 HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
 
@@ -35,9 +36,9 @@ def run_scene(
     scene, truth = read_mat(path)
     curve: dict[int, float] = {}
 
-    def observe(step: int, scores: np.ndarray) -> None:
+    def observe(step: int, errors: np.ndarray) -> None:
         if every and (step % every == 0 or step == params["steps"] - 1):
-            curve[step] = roc_auc(scores[0], truth)
+            curve[step] = roc_auc(finish_scores(errors, [prepared], params)[0], truth)
 
     start = time.perf_counter()
     prepared = prepare_cube(scene.values, params)
@@ -57,6 +58,7 @@ def run_scene(
         "seed": seed,
         "superpixels": prepared.count,
         "seconds": seconds,
+        "rx_auc": roc_auc(rx_scores(scene.values), truth),
         **evaluate_scores(scores, truth),
         "auc_by_step": curve,
     }
@@ -75,7 +77,10 @@ def run_preset(
     paths = sorted(HAD_DIR.glob("*.mat"))
     if scenes:
         paths = [p for p in paths if p.stem in scenes]
-    print(f"{'scene':16} {'seed':>4} {'S':>5} {'AUC':>7} {'AUC(Pf)':>8} {'AUC(Pd)':>8} {'s':>7}")
+    print(
+        f"{'scene':16} {'seed':>4} {'S':>5} {'AUC':>7} {'AUC(Pf)':>8} {'AUC(Pd)':>8} {'s':>7} "
+        f"{'RX':>7}"
+    )
     results = []
     for path in paths:
         for seed in seeds:
@@ -83,11 +88,16 @@ def run_preset(
             results.append(row)
             print(
                 f"{row['scene']:16} {seed:>4} {row['superpixels']:>5} {row['auc_roc']:7.4f} "
-                f"{row['auc_pf']:8.4f} {row['auc_pd']:8.4f} {row['seconds']:7.1f}",
+                f"{row['auc_pf']:8.4f} {row['auc_pd']:8.4f} {row['seconds']:7.1f} "
+                f"{row['rx_auc']:7.4f}",
                 flush=True,
             )
     mean = float(np.mean([r["auc_roc"] for r in results]))
-    print(f"{'mean':16} {'':>4} {'':>5} {mean:7.4f}")
+    rx_mean = float(np.mean([r["rx_auc"] for r in results]))
+    print(f"{'mean':16} {'':>4} {'':>5} {mean:7.4f} {'':>8} {'':>8} {'':>7} {rx_mean:7.4f}")
+    worst = min(results, key=lambda r: r["auc_roc"] - r["rx_auc"])
+    margin = worst["auc_roc"] - worst["rx_auc"]
+    print(f"smallest margin over RX: {margin:+.4f} ({worst['scene']})")
     if every:
         steps = sorted({step for row in results for step in row["auc_by_step"]})
         print("AUC against steps:")

@@ -193,8 +193,7 @@ class _Executor:
         elif self.workers > 1:
             yield from self._in_processes(func, items)
         else:
-            for item in items:
-                yield func(*item)
+            yield from _read_ahead(func, items)
 
     def _in_processes(self, func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
         import multiprocessing
@@ -212,13 +211,7 @@ class _Executor:
             if item is None:
                 return False
             # read the tile's window here: workers get plain arrays
-            item = tuple(
-                tuple(materialise(e) if hasattr(e, "compute") else e for e in v)
-                if isinstance(v, tuple)
-                else v
-                for v in item
-            )
-            pending.add(pool.submit(func, *item))
+            pending.add(pool.submit(func, *_read_windows(item)))
             return True
 
         try:
@@ -244,6 +237,32 @@ class _Executor:
             self._processes.shutdown(wait=True, cancel_futures=True)
         if self._own_client and self.client is not None:
             self.client.close()
+
+
+def _read_windows(item: tuple) -> tuple:
+    """``item`` with the lazy (dask) arrays in its tuples read into numpy."""
+    return tuple(
+        tuple(materialise(e) if hasattr(e, "compute") else e for e in v)
+        if isinstance(v, tuple)
+        else v
+        for v in item
+    )
+
+
+def _read_ahead(func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
+    """Yield ``func(*item)`` one at a time, reading the next item's windows meanwhile.
+
+    Reading a tile (disk, decompression) overlaps the training of the one
+    before it, so the engine is not kept waiting; one tile batch is read ahead
+    at most.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
+        upcoming = reader.submit(_read_windows, items[0]) if items else None
+        for index in range(len(items)):
+            item = upcoming.result()
+            if index + 1 < len(items):
+                upcoming = reader.submit(_read_windows, items[index + 1])
+            yield func(*item)
 
 
 @contextlib.contextmanager
@@ -751,7 +770,9 @@ def detect(
         float32 ``(y, x)`` scores on the scene's grid (same CRS, transform and
         coordinates), NaN where the scene has no valid pixel; ``attrs`` hold the
         method and parameters. Super-AD scores are robust z-scores of the
-        reconstruction error (tile background median 0, MAD-scaled spread 1).
+        engine's scores (:func:`superad_geo.score_cube`: reconstruction error,
+        local contrast, smoothing), tile background median 0, MAD-scaled
+        spread 1.
 
     Raises
     ------

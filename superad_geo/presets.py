@@ -36,8 +36,13 @@ REFERENCE: dict[str, Any] = {
     "weight_decay": 1e-4,
     "lr_step": 100,
     "lr_gamma": 0.8,
-    # scoring: average the standardised score maps of the last N steps (1 = last step)
+    # scoring: average the error maps (each over its mean) of the last N steps (1 = last)
     "score_average": 1,
+    # then (superad_geo.scoring) divide by the moving median score over a window of this
+    # side, to the power, and smooth with a Gaussian of this sigma; 0 skips a step
+    "contrast_window": 0,
+    "contrast_power": 0.5,
+    "smoothing_sigma": 0.0,
 }
 
 DEFAULT: dict[str, Any] = {
@@ -45,6 +50,8 @@ DEFAULT: dict[str, Any] = {
     "composite": "auto",  # colour-infrared bands from wavelengths, else PCA
     "n_segments": None,
     "superpixel_size": 100,
+    "contrast_window": 21,
+    "smoothing_sigma": 0.5,
 }
 
 FAST: dict[str, Any] = {

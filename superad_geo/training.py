@@ -16,6 +16,7 @@ from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.mining import background_mask, pixel_loss
 from superad_geo.network import SuperADNet
 from superad_geo.presets import resolve_params
+from superad_geo.scoring import anomaly_scores
 from superad_geo.superpixels import composite, segment
 
 ProgressCallback = Callable[[int, int], None]
@@ -63,8 +64,10 @@ def score_cube(
     Returns
     -------
     np.ndarray
-        float32 ``(y, x)``: the mean squared reconstruction error over bands
-        (higher is more anomalous); NaN at invalid pixels.
+        float32 ``(y, x)``, higher is more anomalous; NaN at invalid pixels.
+        The mean squared reconstruction error over bands, then, as the preset
+        sets, its local contrast and a light smoothing
+        (:mod:`superad_geo.scoring`).
 
     Raises
     ------
@@ -202,10 +205,12 @@ def train_and_score(
 
     The cubes must share one shape. Network ``b`` is initialised from
     ``seeds[b]``. The score of a pixel is its mean squared error over bands in
-    the forward pass of the last ``score_average`` steps (each map standardised
-    before averaging when more than one), as the reference scores the forward
-    pass of its last step. ``observer(step, scores)``, if given, sees every
-    step's ``(B, y, x)`` score maps (for benchmarks of accuracy against steps).
+    the forward pass of the last ``score_average`` steps (each map divided by
+    its mean before averaging when more than one), as the reference scores
+    the forward pass of its last step; :func:`finish_scores` then turns these
+    errors into scores. ``observer(step, errors)``, if given, sees every step's
+    ``(B, y, x)`` error maps before that (for benchmarks of accuracy against
+    steps).
 
     Returns
     -------
@@ -276,7 +281,7 @@ def train_and_score(
             if observer is not None:
                 observer(step, _by_model(scores, models, height, width))
             if step >= total - averaged:
-                score_sum += _standardise(scores, valid, models) if averaged > 1 else scores
+                score_sum += _relative(scores, valid, models) if averaged > 1 else scores
         error_map = error.detach().masked_fill(~valid, torch.inf).view(height, width, models)
         taps = torch.stack(
             [
@@ -286,7 +291,25 @@ def train_and_score(
         )
         if progress is not None:
             progress(step + 1, total)
-    return _by_model(score_sum / averaged, models, height, width)
+    return finish_scores(_by_model(score_sum / averaged, models, height, width), prepared, options)
+
+
+def finish_scores(
+    errors: np.ndarray, prepared: Sequence[PreparedCube], options: dict[str, Any]
+) -> np.ndarray:
+    """``(B, y, x)`` reconstruction errors → scores, as ``options`` say (:mod:`.scoring`)."""
+    return np.stack(
+        [
+            anomaly_scores(
+                tile_errors,
+                tile.valid,
+                contrast_window=options["contrast_window"],
+                contrast_power=options["contrast_power"],
+                smoothing_sigma=options["smoothing_sigma"],
+            )
+            for tile_errors, tile in zip(errors, prepared, strict=True)
+        ]
+    )
 
 
 def _by_model(scores: torch.Tensor, models: int, height: int, width: int) -> np.ndarray:
@@ -294,14 +317,12 @@ def _by_model(scores: torch.Tensor, models: int, height: int, width: int) -> np.
     return scores.view(height, width, models).permute(2, 0, 1).cpu().numpy().astype(np.float32)
 
 
-def _standardise(scores: torch.Tensor, valid: torch.Tensor, models: int) -> torch.Tensor:
-    """Standardise each model's pixel-major scores by its valid pixels' mean and deviation."""
+def _relative(scores: torch.Tensor, valid: torch.Tensor, models: int) -> torch.Tensor:
+    """Divide each model's pixel-major scores by its valid pixels' mean (they stay positive)."""
     by_model = scores.view(-1, models)
     mask = valid.view(-1, models)
-    count = mask.sum(dim=0).clamp_min(1)
-    mean = (by_model * mask).sum(dim=0) / count
-    spread = (((by_model - mean) * mask) ** 2).sum(dim=0) / (count - 1).clamp_min(1)
-    return ((by_model - mean) / spread.sqrt().clamp_min(1e-12)).reshape(-1)
+    mean = (by_model * mask).sum(dim=0) / mask.sum(dim=0).clamp_min(1)
+    return (by_model / mean.clamp_min(1e-30)).reshape(-1)
 
 
 def _validity(cube: np.ndarray, mask: np.ndarray | None, window: int) -> np.ndarray:

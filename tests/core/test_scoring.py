@@ -1,0 +1,90 @@
+"""superad_geo.scoring: local contrast and smoothing of the error map."""
+
+import numpy as np
+
+from superad_geo import score_cube
+from superad_geo.presets import resolve_params
+from superad_geo.scoring import anomaly_scores, local_contrast, smooth_scores
+
+
+def _two_grounds(seed=0):
+    """Dark smooth ground (left) with a faint 2×2 target; bright textured ground (right)."""
+    rng = np.random.default_rng(seed)
+    scores = np.empty((60, 80), dtype=np.float32)
+    scores[:, :40] = rng.gamma(4.0, 0.25e-4, (60, 40))  # water: errors ~1e-4
+    scores[:, 40:] = rng.gamma(4.0, 0.25e-2, (60, 40))  # shoreline: errors ~1e-2
+    scores[30:32, 15:17] = 5e-3  # 50× its ground, still below most of the bright ground
+    return scores
+
+
+def test_faint_target_in_dark_ground_rises_above_bright_ground():
+    scores = _two_grounds()
+    valid = np.ones(scores.shape, dtype=bool)
+    before = (scores[:, 40:] > scores[30:32, 15:17].min()).mean()
+    contrast = local_contrast(scores, valid, window=21, power=0.5)
+    after = (contrast[:, 40:] > contrast[30:32, 15:17].min()).mean()
+    assert before > 0.5 and after < 0.01
+
+
+def test_power_zero_is_the_identity_and_small_targets_survive_the_median():
+    scores = _two_grounds(1)
+    valid = np.ones(scores.shape, dtype=bool)
+    np.testing.assert_allclose(local_contrast(scores, valid, 21, power=0.0), scores)
+    full = local_contrast(scores, valid, 21, power=1.0)
+    # the median of a 21×21 window ignores a 4-pixel target: it stays ~50× its level
+    assert full[30:32, 15:17].min() > 20
+
+
+def test_invalid_pixels_neither_change_nor_leak():
+    scores = _two_grounds(2)
+    valid = np.ones(scores.shape, dtype=bool)
+    valid[:, :5] = False
+    polluted = scores.copy()
+    polluted[:, :5] = 1e6
+    a = local_contrast(scores, valid, 15)
+    b = local_contrast(polluted, valid, 15)
+    np.testing.assert_array_equal(a[valid], b[valid])
+    np.testing.assert_array_equal(b[~valid], polluted[~valid])
+    assert local_contrast(scores, np.zeros_like(valid), 15).tolist() == scores.tolist()
+
+
+def test_smoothing_lifts_a_target_rim_above_isolated_spikes():
+    rng = np.random.default_rng(3)
+    scores = rng.gamma(4.0, 0.25, (40, 40)).astype(np.float32)
+    scores[18:23, 18:23] = 6.0  # a target's rim (mixed pixels) ...
+    scores[19:22, 19:22] = 30.0  # ... around its core
+    spikes = (5, 10, 30, 35)
+    for row in spikes:
+        scores[row, 5] = 6.5  # single-pixel noise, above the rim
+    valid = np.ones(scores.shape, dtype=bool)
+    smoothed = smooth_scores(scores, valid, sigma=0.5)
+    rim = smoothed[18:23, 18:23].copy()
+    rim[1:4, 1:4] = np.inf
+    assert rim.min() > max(smoothed[row, 5] for row in spikes)
+    assert scores[18, 18] < min(scores[row, 5] for row in spikes)
+
+
+def test_smoothing_ignores_invalid_pixels():
+    scores = np.random.default_rng(4).gamma(4.0, 0.25, (20, 20)).astype(np.float32)
+    valid = np.ones(scores.shape, dtype=bool)
+    valid[5:8, 5:8] = False
+    polluted = scores.copy()
+    polluted[~valid] = 1e9
+    a, b = smooth_scores(scores, valid, 0.5), smooth_scores(polluted, valid, 0.5)
+    np.testing.assert_allclose(a[valid], b[valid], rtol=1e-6)
+    np.testing.assert_array_equal(b[~valid], polluted[~valid])
+
+
+def test_default_preset_scores_are_the_finished_errors():
+    rng = np.random.default_rng(0)
+    cube = (rng.normal(1000, 20, (8, 1, 1)) + rng.normal(0, 5, (8, 30, 30))).astype(np.float32)
+    options = {"steps": 3, "seed": 0, "device": "cpu"}
+    errors = score_cube(cube, contrast_window=0, smoothing_sigma=0, **options)
+    scores = score_cube(cube, **options)
+    default = resolve_params("default")
+    keys = ("contrast_window", "contrast_power", "smoothing_sigma")
+    expected = anomaly_scores(
+        errors, np.ones(cube.shape[1:], dtype=bool), **{key: default[key] for key in keys}
+    )
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+    assert not np.allclose(scores, errors, rtol=0.01)
