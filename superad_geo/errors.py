@@ -13,6 +13,10 @@ class InputError(SuperadGeoError):
     """The input file or array cannot be used (missing, unreadable, wrong shape)."""
 
 
+class TilingError(SuperadGeoError, ValueError):
+    """Tile size, overlap and halo do not make a tiling (e.g. overlap ≥ tile size)."""
+
+
 class NoValidPixelsError(SuperadGeoError):
     """The scene (or its region of interest) has no valid pixel."""
 

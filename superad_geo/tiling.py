@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from affine import Affine
 
+from superad_geo.errors import TilingError
+
 #: Receptive field of the Super-AD network in pixels (two 7-layer 3x3 stacks
 #: plus embedding and head, about 20 pixels).
 RECEPTIVE_FIELD = 20
@@ -86,7 +88,7 @@ def _pair(value: int | Sequence[int], what: str) -> tuple[int, int]:
         return value, value
     pair = tuple(int(v) for v in value)
     if len(pair) != 2:
-        raise ValueError(f"{what} must be an int or a (rows, cols) pair, got {value!r}")
+        raise TilingError(f"{what} must be an int or a (rows, cols) pair, got {value!r}")
     return pair  # type: ignore[return-value]
 
 
@@ -168,7 +170,7 @@ def tile_windows(
 
     Raises
     ------
-    ValueError
+    TilingError
         If ``size < 1``, ``overlap < 0``, ``overlap >= size`` or ``halo < 0``.
 
     Examples
@@ -181,9 +183,10 @@ def tile_windows(
     size_r, size_c = _pair(size, "size")
     ov_r, ov_c = _pair(overlap, "overlap")
     if halo < 0:
-        raise ValueError(f"halo must be >= 0, got {halo}")
+        raise TilingError(f"halo must be >= 0, got {halo}")
     size_r, size_c = min(size_r, rows), min(size_c, cols)
-    ov_r, ov_c = min(ov_r, max(size_r - 1, 0)), min(ov_c, max(size_c - 1, 0))
+    # an axis no longer than a tile holds one tile, whatever the overlap
+    ov_r, ov_c = (0 if size_r == rows else ov_r), (0 if size_c == cols else ov_c)
     starts_r = tile_starts(rows, size_r, ov_r)
     starts_c = tile_starts(cols, size_c, ov_c)
     tiles = []
@@ -206,9 +209,9 @@ def tile_windows(
 
 def _check(size: int, overlap: int) -> None:
     if size < 1:
-        raise ValueError(f"tile size must be >= 1 pixel, got {size}")
+        raise TilingError(f"tile size must be >= 1 pixel, got {size}")
     if overlap < 0 or overlap >= size:
-        raise ValueError(
+        raise TilingError(
             f"overlap must satisfy 0 <= overlap < tile size ({size}), got {overlap}; "
             "use a smaller overlap or a larger tile size"
         )

@@ -37,6 +37,11 @@ def test_info_enmap_mosaic_table(run, helpers):
     assert "tiles:" in out and "(2 × 2)" in out
 
 
+def test_info_overlap_not_below_tile_size_is_a_usage_error(run, data_dir):
+    result = run("info", data_dir / "scene.tif", "--tile-size", "16", "--overlap", "16")
+    assert result.exit_code == 2 and "overlap must satisfy" in result.stderr
+
+
 def test_info_bad_band_spec(run, data_dir):
     result = run("info", data_dir / "scene.tif", "--bands", "5-2")
     assert result.exit_code == 2

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from affine import Affine
 
+from superad_geo.errors import TilingError
 from superad_geo.mosaic import ramp, tile_weights
 from superad_geo.tiling import default_halo, tile_count, tile_starts, tile_windows
 
@@ -57,6 +58,11 @@ def test_tile_transform_is_offset_of_scene_transform():
 def test_invalid_arguments_say_what_to_do():
     with pytest.raises(ValueError, match="overlap must satisfy"):
         tile_count(1000, 64, 64)
+    # not a stride of one pixel (4225 tiles for a 128² scene, as it once was)
+    with pytest.raises(TilingError, match="overlap must satisfy"):
+        tile_windows((128, 128), 64, 64)
+    # a scene smaller than a tile is one tile along that axis, whatever the overlap
+    assert len(tile_windows((40, 50), 64, 64)) == 1
     with pytest.raises(ValueError, match="halo"):
         tile_windows((10, 10), 4, 1, halo=-1)
 
