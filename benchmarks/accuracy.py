@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import xarray as xr
 
 from superad_geo.devices import resolve_device
 from superad_geo.io import read_mat
@@ -30,10 +31,16 @@ HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
 
 
 def run_scene(
-    path: Path, params: dict, seed: int, every: int, device: str, save: Path | None = None
+    path: Path,
+    scene: xr.DataArray,
+    truth: np.ndarray,
+    params: dict,
+    seed: int,
+    every: int,
+    device: str,
+    save: Path | None = None,
 ) -> dict:
-    """Train on one scene; return its figures (and save its score map under ``save``)."""
-    scene, truth = read_mat(path)
+    """Train on one scene read from ``path``; return its figures (and save its score map)."""
     curve: dict[int, float] = {}
 
     def observe(step: int, errors: np.ndarray) -> None:
@@ -58,7 +65,6 @@ def run_scene(
         "seed": seed,
         "superpixels": prepared.count,
         "seconds": seconds,
-        "rx_auc": roc_auc(rx_scores(scene.values), truth),
         **evaluate_scores(scores, truth),
         "auc_by_step": curve,
     }
@@ -83,8 +89,13 @@ def run_preset(
     )
     results = []
     for path in paths:
+        scene, truth = read_mat(path)
+        rx_auc = roc_auc(rx_scores(scene.values), truth)
         for seed in seeds:
-            row = run_scene(path, params, seed, every, device, save)
+            row = {
+                **run_scene(path, scene, truth, params, seed, every, device, save),
+                "rx_auc": rx_auc,
+            }
             results.append(row)
             print(
                 f"{row['scene']:16} {seed:>4} {row['superpixels']:>5} {row['auc_roc']:7.4f} "

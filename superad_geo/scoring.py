@@ -17,6 +17,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+#: The preset keys that :func:`anomaly_scores` takes.
+SCORING_KEYS = ("contrast_window", "contrast_power", "smoothing_sigma")
+
 
 def local_contrast(
     scores: np.ndarray, valid: np.ndarray, window: int, power: float = 0.5

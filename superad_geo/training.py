@@ -16,7 +16,7 @@ from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.mining import background_mask, pixel_loss
 from superad_geo.network import SuperADNet
 from superad_geo.presets import resolve_params
-from superad_geo.scoring import anomaly_scores
+from superad_geo.scoring import SCORING_KEYS, anomaly_scores
 from superad_geo.superpixels import composite, segment
 
 ProgressCallback = Callable[[int, int], None]
@@ -298,15 +298,10 @@ def finish_scores(
     errors: np.ndarray, prepared: Sequence[PreparedCube], options: dict[str, Any]
 ) -> np.ndarray:
     """``(B, y, x)`` reconstruction errors → scores, as ``options`` say (:mod:`.scoring`)."""
+    scoring = {key: options[key] for key in SCORING_KEYS}
     return np.stack(
         [
-            anomaly_scores(
-                tile_errors,
-                tile.valid,
-                contrast_window=options["contrast_window"],
-                contrast_power=options["contrast_power"],
-                smoothing_sigma=options["smoothing_sigma"],
-            )
+            anomaly_scores(tile_errors, tile.valid, **scoring)
             for tile_errors, tile in zip(errors, prepared, strict=True)
         ]
     )

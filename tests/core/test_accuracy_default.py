@@ -14,7 +14,7 @@ from superad_geo import score_cube
 from superad_geo.io import read_mat
 from superad_geo.metrics import roc_auc
 from superad_geo.presets import resolve_params
-from superad_geo.scoring import anomaly_scores
+from superad_geo.scoring import SCORING_KEYS, anomaly_scores
 
 STEPS = 300
 #: Measured at 300 steps, seed 0: finished scores 0.879, 0.929, 0.989, 0.981, 0.999, 0.998
@@ -35,9 +35,7 @@ SCORING_GAIN = 0.01
 def aucs(had_dir, one_torch_thread) -> dict[str, tuple[float, float]]:
     """Per scene: (AUC of the raw errors, AUC of the finished scores)."""
     options = resolve_params("default")
-    scoring = {
-        key: options[key] for key in ("contrast_window", "contrast_power", "smoothing_sigma")
-    }
+    scoring = {key: options[key] for key in SCORING_KEYS}
     results = {}
     for name in FLOORS:
         cube, truth = read_mat(had_dir / f"{name}.mat")

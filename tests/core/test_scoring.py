@@ -4,7 +4,7 @@ import numpy as np
 
 from superad_geo import score_cube
 from superad_geo.presets import resolve_params
-from superad_geo.scoring import anomaly_scores, local_contrast, smooth_scores
+from superad_geo.scoring import SCORING_KEYS, anomaly_scores, local_contrast, smooth_scores
 
 
 def _two_grounds(seed=0):
@@ -82,9 +82,8 @@ def test_default_preset_scores_are_the_finished_errors():
     errors = score_cube(cube, contrast_window=0, smoothing_sigma=0, **options)
     scores = score_cube(cube, **options)
     default = resolve_params("default")
-    keys = ("contrast_window", "contrast_power", "smoothing_sigma")
     expected = anomaly_scores(
-        errors, np.ones(cube.shape[1:], dtype=bool), **{key: default[key] for key in keys}
+        errors, np.ones(cube.shape[1:], dtype=bool), **{key: default[key] for key in SCORING_KEYS}
     )
     np.testing.assert_allclose(scores, expected, rtol=1e-5)
     assert not np.allclose(scores, errors, rtol=0.01)
