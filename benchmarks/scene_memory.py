@@ -24,7 +24,7 @@ from pathlib import Path
 CHILD = """
 import json, resource, sys, time
 from superad_geo.pipeline import detect_file
-from superad_geo.synthetic import make_scene
+from superad_geo.scene.synthetic import make_scene
 size, bands, tile, steps = (int(v) for v in sys.argv[1:5])
 dst = sys.argv[5]
 scene, _ = make_scene((size, size), bands, seed=0, chunks=256)

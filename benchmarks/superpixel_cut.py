@@ -16,10 +16,10 @@ import argparse
 
 import numpy as np
 
-from superad_geo.presets import resolve_params
-from superad_geo.synthetic import make_scene
-from superad_geo.tiling import default_halo, tile_windows
-from superad_geo.training import prepare_cube
+from superad_geo.model.presets import resolve_params
+from superad_geo.model.training import prepare_cube
+from superad_geo.scene.synthetic import make_scene
+from superad_geo.scene.tiling import default_halo, tile_windows
 
 
 def cut_fraction(cube: np.ndarray, tile_size: int, halo: int, preset: str, wl) -> tuple[int, int]:

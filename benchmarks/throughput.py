@@ -24,9 +24,9 @@ import torch
 from engine import random_tile, step_flops  # benchmarks/engine.py, beside this script
 
 from superad_geo import detect, make_scene
-from superad_geo.devices import resolve_device
-from superad_geo.metrics import roc_auc
-from superad_geo.tiling import default_halo, tile_windows
+from superad_geo.evaluation.metrics import roc_auc
+from superad_geo.model.devices import resolve_device
+from superad_geo.scene.tiling import default_halo, tile_windows
 
 
 def main() -> None:

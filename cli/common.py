@@ -108,7 +108,7 @@ def detect_file_function():
 def open_checked(path: str, *, nodata: float | None = None):
     """:func:`superad_geo.open_scene`, with any reading failure turned into ``InputError``."""
     from superad_geo.errors import InputError, SuperadGeoError
-    from superad_geo.io import open_scene
+    from superad_geo.scene.io import open_scene
 
     try:
         return open_scene(path, nodata=nodata)
@@ -137,9 +137,9 @@ def preflight_scene(
     BandSelectionError
         If the band specification selects nothing.
     """
-    from superad_geo.bands import select_bands
     from superad_geo.errors import InputError
-    from superad_geo.presets import resolve_params
+    from superad_geo.model.presets import resolve_params
+    from superad_geo.scene.bands import select_bands
 
     scene = open_checked(path, nodata=nodata)
     scene = select_bands(scene, bands, drop_water_bands=drop_water_bands)

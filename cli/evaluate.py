@@ -105,7 +105,7 @@ def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    from superad_geo.metrics import roc_curve
+    from superad_geo.evaluation.metrics import roc_curve
 
     curve = roc_curve(scores, truth)
     lo, hi = float(scores.min()), float(scores.max())
@@ -131,7 +131,7 @@ def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title
     ax2.legend(loc="upper right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    from superad_geo.quicklook import save_png  # the core (and torch) only when drawing
+    from superad_geo.evaluation.quicklook import save_png  # the core (and torch) only when drawing
 
     save_png(fig, path)
 
@@ -172,7 +172,7 @@ def evaluate(scores, truth, as_json, plot, overwrite, quiet, progress) -> None:
     show_warnings(quiet)
     check_output(plot, overwrite, what="plot")
     from superad_geo.errors import InputError
-    from superad_geo.metrics import evaluate_scores, prepare
+    from superad_geo.evaluation.metrics import evaluate_scores, prepare
 
     report = make_progress(progress, quiet)
     with report, no_partial_outputs(plot):

@@ -44,9 +44,9 @@ def describe_scene(
     nodata: float | None = None,
 ) -> dict:
     """A JSON-ready description of a scene and of the tiles a detect run makes."""
-    from superad_geo.bands import select_bands
-    from superad_geo.presets import resolve_params
-    from superad_geo.tiling import default_halo, tile_windows
+    from superad_geo.model.presets import resolve_params
+    from superad_geo.scene.bands import select_bands
+    from superad_geo.scene.tiling import default_halo, tile_windows
 
     scene = open_checked(path, nodata=nodata)
     all_bands = int(scene.shape[0])

@@ -95,7 +95,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 METHODS = ("superad", "rx")
-PRESETS = ("default", "fast", "reference")  # superad_geo.presets.PRESETS, checked by a test
+PRESETS = ("default", "fast", "reference")  # superad_geo.model.presets.PRESETS, checked by a test
 DEVICES = ("auto", "cpu", "cuda")
 PROGRESS_MODES = ("auto", "json", "none")
 #: Fewest bands each method can work with (Super-AD builds a 3-band composite).
@@ -151,8 +151,8 @@ def _check_output_folder(ctx: click.Context, param: click.Parameter, value: Any)
 def _bands_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    from superad_geo.bands import parse_band_spec  # the one parser, shared with the core
     from superad_geo.errors import BandSelectionError
+    from superad_geo.scene.bands import parse_band_spec  # the one parser, shared with the core
 
     try:
         if not parse_band_spec(value):

@@ -94,7 +94,7 @@ def quicklook(scene, scores, output, composite, rgb, max_size, nodata, overwrite
     scene = resolve_scene_path(scene)
     show_warnings(quiet)
     check_output(output, overwrite)
-    from superad_geo.quicklook import render_quicklook
+    from superad_geo.evaluation.quicklook import render_quicklook
 
     report = make_progress(progress, quiet)
     with report, no_partial_outputs(output):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
-from superad_geo.synthetic import make_scene
+from superad_geo.scene.synthetic import make_scene
 
 HERE = Path(__file__).resolve().parent
 

@@ -210,7 +210,7 @@ def test_defaults_come_from_one_place():
         assert params[name].default == value, name
     batch = {p.name: p.default for p in cli.commands["batch"].params}
     assert all(batch[k] == v for k, v in DEFAULTS.items())
-    assert set(PRESETS) == set(superad_geo.presets.PRESETS)
+    assert set(PRESETS) == set(superad_geo.model.presets.PRESETS)
     core = inspect.signature(detect_file_function()).parameters
     shared = ("tile_size", "overlap", "preset", "steps", "seed", "device", "method", "workers")
     for name in shared:

@@ -3,7 +3,7 @@
 300 steps, one torch thread, floors a little below what it reached on this
 project's CPU machines (``docs/accuracy.md``; 1000 steps reach a mean of
 0.988). Checks the finished scores (local contrast and smoothing,
-``superad_geo.scoring``) and that they clearly beat the raw reconstruction
+``superad_geo.model.scoring``) and that they clearly beat the raw reconstruction
 errors of the same training.
 """
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from superad_geo import score_cube
-from superad_geo.io import read_mat
-from superad_geo.metrics import roc_auc
-from superad_geo.presets import resolve_params
-from superad_geo.scoring import SCORING_KEYS, anomaly_scores
+from superad_geo.evaluation.metrics import roc_auc
+from superad_geo.model.presets import resolve_params
+from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores
+from superad_geo.scene.io import read_mat
 
 STEPS = 300
 #: Measured at 300 steps, seed 0: finished scores 0.879, 0.929, 0.989, 0.981, 0.999, 0.998

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from superad_geo import score_cube
-from superad_geo.io import read_mat
-from superad_geo.metrics import roc_auc
+from superad_geo.evaluation.metrics import roc_auc
+from superad_geo.scene.io import read_mat
 
 STEPS = 300
 #: Measured at 300 steps, seed 0 (docs/accuracy.md): 0.856, 0.901, 0.983, 0.939, 0.990, 0.978

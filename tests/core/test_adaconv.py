@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from superad_geo.adaconv import AdaConv, select_taps
+from superad_geo.model.adaconv import AdaConv, select_taps
 
 
 def _layer(seed: int = 0, kernel: int = 3, window: int = 5) -> AdaConv:

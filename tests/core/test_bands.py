@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from superad_geo.bands import parse_band_spec, select_band_indices, select_bands
 from superad_geo.errors import BandSelectionError
+from superad_geo.scene.bands import parse_band_spec, select_band_indices, select_bands
 
 
 def _scene(wavelengths=None, bbl=None):

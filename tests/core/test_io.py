@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import rasterio
 
-from superad_geo.bands import select_bands
 from superad_geo.errors import InputError, NoValidPixelsError
-from superad_geo.io import open_scene, output_nodata, read_mat
-from superad_geo.pipeline import _blocks
-from superad_geo.scaling import scene_statistics
-from superad_geo.validity import fill_block, valid_pixels
+from superad_geo.pipeline.plan import scene_blocks as _blocks
+from superad_geo.scene.bands import select_bands
+from superad_geo.scene.io import open_scene, output_nodata, read_mat
+from superad_geo.scene.statistics import scene_statistics
+from superad_geo.scene.validity import fill_block, valid_pixels
 
 
 def test_enmap_tile_metadata_scale_and_nodata(enmap_vrt):

@@ -7,8 +7,8 @@ import pytest
 import rasterio
 from sklearn.metrics import roc_auc_score
 
-from superad_geo import threshold as thr
-from superad_geo.metrics import evaluate_scores, roc_auc, roc_curve, tau_aucs
+from superad_geo.evaluation import threshold as thr
+from superad_geo.evaluation.metrics import evaluate_scores, roc_auc, roc_curve, tau_aucs
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from superad_geo.mining import background_mask, pixel_loss
+from superad_geo.model.mining import background_mask, pixel_loss
 
 
 def dense_background_mask(losses, labels, th=0.25):

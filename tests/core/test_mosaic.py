@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superad_geo.mosaic import background_statistics, blend, normalise, ramp, seam_figure
-from superad_geo.tiling import Window, tile_windows
+from superad_geo.scene.mosaic import background_statistics, blend, normalise, ramp, seam_figure
+from superad_geo.scene.tiling import Window, tile_windows
 
 
 def test_ramps_are_complementary_across_an_overlap():

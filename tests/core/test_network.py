@@ -2,8 +2,8 @@
 
 import torch
 
-from superad_geo.adaconv import select_taps
-from superad_geo.network import SuperADNet
+from superad_geo.model.adaconv import select_taps
+from superad_geo.model.network import SuperADNet
 
 
 def _inputs(bands=6, height=12, width=10, count=4):

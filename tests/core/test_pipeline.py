@@ -17,10 +17,10 @@ from sklearn.metrics import roc_auc_score
 
 from superad_geo import score_cube
 from superad_geo.errors import OutputError
-from superad_geo.mosaic import background_statistics, blend, normalise, seam_figure
 from superad_geo.pipeline import detect, detect_file
-from superad_geo.synthetic import make_scene
-from superad_geo.tiling import Window, tile_windows
+from superad_geo.scene.mosaic import background_statistics, blend, normalise, seam_figure
+from superad_geo.scene.synthetic import make_scene
+from superad_geo.scene.tiling import Window, tile_windows
 
 # Few steps and the fast preset keep the suite short; one torch thread per
 # tile makes results bit-identical between local and distributed runs.

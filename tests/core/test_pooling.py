@@ -2,7 +2,7 @@
 
 import torch
 
-from superad_geo.pooling import pool_superpixels, unpool_superpixels
+from superad_geo.model.pooling import pool_superpixels, unpool_superpixels
 
 
 def test_pool_means_per_slot_and_unpool_broadcasts():

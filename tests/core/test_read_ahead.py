@@ -4,7 +4,7 @@ import threading
 
 import numpy as np
 
-from superad_geo.pipeline import _read_ahead
+from superad_geo.pipeline.execute import read_ahead as _read_ahead
 
 
 class _LazyWindow:

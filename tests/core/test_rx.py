@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from superad_geo.io import read_mat
+from superad_geo.detectors.rx import rx_scores
 from superad_geo.pipeline import detect
-from superad_geo.rx import rx_scores
-from superad_geo.synthetic import make_scene
+from superad_geo.scene.io import read_mat
+from superad_geo.scene.synthetic import make_scene
 
 # RX AUCs of ../shared/docs/benchmarks.md. Exact float64 RX reproduces four of
 # them to 1e-4; abu-airport-1 and sandiego have covariances with condition

@@ -1,10 +1,10 @@
-"""superad_geo.scoring: local contrast and smoothing of the error map."""
+"""superad_geo.model.scoring: local contrast and smoothing of the error map."""
 
 import numpy as np
 
 from superad_geo import score_cube
-from superad_geo.presets import resolve_params
-from superad_geo.scoring import SCORING_KEYS, anomaly_scores, local_contrast, smooth_scores
+from superad_geo.model.presets import resolve_params
+from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores, local_contrast, smooth_scores
 
 
 def _two_grounds(seed=0):

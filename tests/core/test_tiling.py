@@ -9,8 +9,8 @@ import pytest
 from affine import Affine
 
 from superad_geo.errors import TilingError
-from superad_geo.mosaic import ramp, tile_weights
-from superad_geo.tiling import default_halo, tile_count, tile_starts, tile_windows
+from superad_geo.scene.mosaic import ramp, tile_weights
+from superad_geo.scene.tiling import default_halo, tile_count, tile_starts, tile_windows
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import torch
 
 from superad_geo import score_cube, score_cubes
 from superad_geo.errors import InputError, NoValidPixelsError
-from superad_geo.presets import resolve_params
+from superad_geo.model.presets import resolve_params
 
 
 def _cube(seed=0, bands=12, height=24, width=20):

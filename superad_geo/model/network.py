@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from superad_geo.adaconv import AdaConv
-from superad_geo.pooling import pool_superpixels, unpool_superpixels
-from superad_geo.transformer import BatchedLayerNorm, BatchedLinear, TransformerBlock
+from superad_geo.model.adaconv import AdaConv
+from superad_geo.model.pooling import pool_superpixels, unpool_superpixels
+from superad_geo.model.transformer import BatchedLayerNorm, BatchedLinear, TransformerBlock
 
 STACK_DEPTH = 7
 NEGATIVE_SLOPE = 0.1

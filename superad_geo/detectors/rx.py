@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from superad_geo.errors import NoValidPixelsError
-from superad_geo.validity import fill_block, materialise, valid_pixels
+from superad_geo.scene.validity import fill_block, materialise, valid_pixels
 
 
 @dataclass

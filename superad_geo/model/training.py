@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from superad_geo.adaconv import select_taps
-from superad_geo.devices import resolve_device
 from superad_geo.errors import InputError, NoValidPixelsError
-from superad_geo.mining import background_mask, pixel_loss
-from superad_geo.network import SuperADNet
-from superad_geo.presets import resolve_params
-from superad_geo.scoring import SCORING_KEYS, anomaly_scores
-from superad_geo.superpixels import composite, segment
+from superad_geo.model.adaconv import select_taps
+from superad_geo.model.devices import resolve_device
+from superad_geo.model.mining import background_mask, pixel_loss
+from superad_geo.model.network import SuperADNet
+from superad_geo.model.presets import resolve_params
+from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores
+from superad_geo.model.superpixels import composite, segment
 
 ProgressCallback = Callable[[int, int], None]
 _INITIALISATION = threading.Lock()
@@ -67,7 +67,7 @@ def score_cube(
         float32 ``(y, x)``, higher is more anomalous; NaN at invalid pixels.
         The mean squared reconstruction error over bands, then, as the preset
         sets, its local contrast and a light smoothing
-        (:mod:`superad_geo.scoring`).
+        (:mod:`superad_geo.model.scoring`).
 
     Raises
     ------
@@ -83,7 +83,7 @@ def score_cube(
 
     Examples
     --------
-    >>> from superad_geo.synthetic import make_scene  # doctest: +SKIP
+    >>> from superad_geo.scene.synthetic import make_scene  # doctest: +SKIP
     >>> scores = score_cube(cube, steps=200)  # doctest: +SKIP
     """
     return score_cubes(

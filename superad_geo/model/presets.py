@@ -38,7 +38,7 @@ REFERENCE: dict[str, Any] = {
     "lr_gamma": 0.8,
     # scoring: average the error maps (each over its mean) of the last N steps (1 = last)
     "score_average": 1,
-    # then (superad_geo.scoring) divide by the moving median score over a window of this
+    # then (superad_geo.model.scoring) divide by the moving median score over a window of this
     # side, to the power, and smooth with a Gaussian of this sigma; 0 skips a step
     "contrast_window": 0,
     "contrast_power": 0.5,

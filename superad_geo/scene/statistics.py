@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from superad_geo.errors import NoValidPixelsError
-from superad_geo.validity import (
+from superad_geo.scene.validity import (
     BlockSummary,
     histogram_block,
     histogram_quantile,

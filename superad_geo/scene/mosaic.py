@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from superad_geo.tiling import Tile, Window
+from superad_geo.scene.tiling import Tile, Window
 
 #: Consistency factor making the MAD estimate a normal standard deviation.
 MAD_TO_SIGMA = 1.4826

@@ -5,7 +5,7 @@ folder, then copied by GDAL's COG driver (internal 256-pixel tiles, DEFLATE
 with the floating-point predictor, average overviews) to ``<dst>.partial``,
 which is renamed to ``dst`` only at the very end: an interrupted run never
 leaves a file that looks finished. Binary masks come from
-:mod:`superad_geo.threshold`. Tags record the method, its parameters
+:mod:`superad_geo.evaluation.threshold`. Tags record the method, its parameters
 and the software version, and nothing that changes between identical runs
 (no timestamps, no absolute paths).
 """
@@ -27,7 +27,7 @@ from affine import Affine
 from rasterio.windows import Window as RioWindow
 
 from superad_geo.errors import OutputError
-from superad_geo.tiling import Window
+from superad_geo.scene.tiling import Window
 
 #: Internal tile size of the written COGs.
 COG_BLOCKSIZE = 256
@@ -176,7 +176,7 @@ def write_mask(
     """Write the binary anomaly mask of a score raster (1 anomaly, 0 background, 255 nodata).
 
     The threshold is a score ``quantile`` or a false-alarm rate ``far``, with
-    the exact, memory-bounded rules of :func:`superad_geo.threshold.threshold_raster`
+    the exact, memory-bounded rules of :func:`superad_geo.evaluation.threshold.threshold_raster`
     (shared with the ``threshold`` command, so both give the same mask).
 
     Returns
@@ -184,7 +184,7 @@ def write_mask(
     (pathlib.Path, float)
         The mask path and the score threshold used.
     """
-    from superad_geo.threshold import threshold_raster
+    from superad_geo.evaluation.threshold import threshold_raster
 
     result = threshold_raster(scores, dst, quantile=quantile, far=far, overwrite=overwrite)
     return Path(dst), float(result.threshold)

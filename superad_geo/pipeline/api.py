@@ -1,0 +1,479 @@
+"""Scenes of any size: scene-wide statistics, overlapping tiles, seamless mosaic.
+
+:func:`detect` scores a ``(band, y, x)`` DataArray and returns the ``(y, x)``
+score DataArray on the same grid; :func:`detect_file` reads any GDAL raster
+(or ``.mat`` cube) and writes a Cloud-Optimized GeoTIFF, resuming an
+interrupted run from the finished tiles kept in ``<dst>.superad-work/``.
+
+The steps:
+
+1. open lazily, select bands (index or wavelength ranges, bad-band flags,
+   optional water-vapour removal), mask nodata;
+2. one pass over the scene's blocks gives the valid-pixel count, bands to
+   drop (nodata everywhere), per-band fill values and the scaling
+   ``(lo, hi)`` used by every tile;
+3. each tile is read with a halo (receptive field plus two superpixel
+   diameters), scored by the engine, cropped to its core and normalised by
+   its background's median and MAD (:mod:`superad_geo.scene.mosaic`);
+4. cores are blended with smooth weights across their overlaps and written.
+
+Execution: tiles run one at a time, or in ``workers`` local processes
+(torch set to ``threads`` threads per tile), or on a ``dask.distributed``
+cluster when ``scheduler``
+is given (an address or a ``Client``); then inputs, outputs and the work
+folder must be on storage every worker can reach. Memory is bounded by the
+tile size and the number of workers, never by the scene.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from superad_geo.errors import InputError
+from superad_geo.pipeline.execute import Executor, torch_threads
+from superad_geo.pipeline.plan import (
+    DEFAULT_OVERLAP,
+    DEFAULT_TILE_SIZE,
+    WRITE_ROWS,
+    ProgressCallback,
+    Run,
+    default_threads,
+    plan_run,
+)
+from superad_geo.pipeline.resume import open_work, read_manifest, tile_loader
+from superad_geo.pipeline.tasks import process_tiles, tile_batches
+from superad_geo.scene.io import output_nodata
+from superad_geo.scene.mosaic import blend
+from superad_geo.scene.statistics import SceneStatistics
+from superad_geo.scene.tiling import Tile, Window
+from superad_geo.scene.write import check_output, software_tags, write_cog, write_mask
+
+
+@dataclass
+class FileResult:
+    """What :func:`detect_file` wrote.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The score COG.
+    mask_path : pathlib.Path or None
+        The binary mask, when ``mask_out`` was given.
+    threshold : float or None
+        Score threshold of the mask.
+    tiles : int
+        Tiles in the grid.
+    skipped : int
+        Tiles without any valid pixel (not scored).
+    resumed : int
+        Tiles taken from an earlier, interrupted run.
+    statistics : SceneStatistics
+        Scene-wide statistics used.
+    """
+
+    path: Path
+    mask_path: Path | None
+    threshold: float | None
+    tiles: int
+    skipped: int
+    resumed: int
+    statistics: SceneStatistics
+
+
+
+def _run_tiles(
+    run: Run,
+    executor: Executor,
+    out_dir: str | None,
+    progress: ProgressCallback | None,
+) -> dict[str, Any]:
+    """Process every tile not already finished; return in-memory results (if no out_dir)."""
+    results: dict[str, Any] = {}
+    todo = []
+    for tile in run.tiles:
+        if out_dir is not None and (
+            Path(out_dir, tile.name + ".npy").exists()
+            or Path(out_dir, tile.name + ".skip").exists()
+        ):
+            run.done[tile.name] = "resumed"
+            continue
+        todo.append(tile)
+    total = len(run.tiles)
+    done = total - len(todo)
+    if progress is not None:
+        progress(done, total, "tiles")
+    data = run.scene.data
+    engine_progress = None
+    if progress is not None and not executor.distributed and executor.workers == 1 and total == 1:
+
+        def engine_progress(step: int, steps: int) -> None:
+            progress(step, steps, "training")
+
+    items = []
+    for batch in tile_batches(todo, run.config["batch_size"]):
+        cubes = tuple(data[:, t.padded.rows, t.padded.cols] for t in batch)
+        rois = tuple(
+            None if run.roi is None else run.roi[t.padded.rows, t.padded.cols] for t in batch
+        )
+        items.append((tuple(batch), cubes, rois, run.config, out_dir, engine_progress))
+    with torch_threads(None if executor.distributed else run.config["threads"]):
+        for batch_results in executor.unordered(process_tiles, items):
+            for result in batch_results:
+                done += 1
+                run.done[result["name"]] = "skipped" if result["skipped"] else "scored"
+                if out_dir is None and not result["skipped"]:
+                    results[result["name"]] = result["scores"]
+                if progress is not None:
+                    progress(done, total, "tiles")
+    return results
+
+
+
+def _strips(
+    run: Run, load: Callable[[Tile], Any], nodata: float
+) -> Iterator[tuple[Window, np.ndarray]]:
+    rows, cols = run.scene.sizes["y"], run.scene.sizes["x"]
+    for r0 in range(0, rows, WRITE_ROWS):
+        window = Window(r0, 0, min(WRITE_ROWS, rows - r0), cols)
+        block = blend(window, run.tiles, load)
+        if not math.isnan(nodata):
+            hit = np.isfinite(block) & (block == np.float32(nodata))
+            block[hit] = np.nextafter(np.float32(nodata), np.float32(np.inf))
+        yield window, block
+
+
+def _score_tiles(
+    source: Any,
+    work: Path | None,
+    *,
+    scheduler: Any,
+    workers: int,
+    threads: int | None,
+    progress: ProgressCallback | None,
+    **plan_options: Any,
+) -> tuple[Run, str | None, dict[str, Any]]:
+    """Plan the run and score every tile not finished yet (resuming from ``work``)."""
+    cached = read_manifest(work) if work is not None else None
+    executor = Executor(scheduler, workers)
+    if threads is None:
+        threads = default_threads(workers, executor.distributed)
+    try:
+        run = plan_run(
+            source,
+            threads=threads,
+            executor=executor,
+            progress=progress,
+            cached=cached,
+            **plan_options,
+        )
+        out_dir = open_work(work, run, cached) if work is not None else None
+        results = _run_tiles(run, executor, out_dir, progress)
+    finally:
+        executor.close()
+    return run, out_dir, results
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def detect(
+    scene: xr.DataArray | str | os.PathLike,
+    *,
+    tile_size: int | Sequence[int] = DEFAULT_TILE_SIZE,
+    overlap: int | Sequence[int] = DEFAULT_OVERLAP,
+    halo: int | None = None,
+    preset: str = "default",
+    steps: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    bands: str | Sequence[int] | None = None,
+    drop_water_bands: bool = False,
+    nodata: float | None = None,
+    roi: Any = None,
+    method: str = "superad",
+    scaling: str | tuple[float, float] | None = None,
+    scheduler: Any = None,
+    workers: int = 1,
+    threads: int | None = None,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    work_dir: str | os.PathLike | None = None,
+    **params: Any,
+) -> xr.DataArray:
+    """Detect anomalies in a scene of any size; return the score map.
+
+    Parameters
+    ----------
+    scene : xarray.DataArray or path
+        ``(band, y, x)`` scene (e.g. from :func:`superad_geo.open_scene`), or a
+        path to open.
+    tile_size : int or (int, int)
+        Tile (core) size in pixels; a scene no larger is one tile.
+    overlap : int or (int, int)
+        Overlap of neighbouring cores in pixels, blended smoothly.
+    halo : int, optional
+        Context read around each tile and discarded after scoring; default
+        ``20 + ceil(2 * sqrt(superpixel_size))`` (40 pixels by default).
+    preset, steps, seed, device
+        Engine settings (see :func:`superad_geo.score_cube`).
+    bands : str or sequence of int, optional
+        Band selection: ``"1-100,120-150"`` (1-based), ``"400-1300nm"``, ...
+    drop_water_bands : bool
+        Drop the 1.4 and 1.9 µm water-vapour bands (needs wavelengths).
+    nodata : float, optional
+        Raw nodata value, overriding the input's.
+    roi : array or path, optional
+        Region of interest: a ``(y, x)`` boolean array, a raster (non-zero
+        inside) or a vector file (polygons); pixels outside are nodata.
+    method : {"superad", "rx"}
+        Super-AD, or the global RX baseline.
+    scaling : {"minmax", "percentile"} or (float, float), optional
+        Scene-wide input scaling; default the preset's (``"minmax"``).
+    scheduler : str or distributed.Client, optional
+        Run tiles on a dask.distributed cluster (address or client).
+    workers : int
+        Tiles processed at once locally (worker processes when above 1; the
+        statistics pass uses as many threads).
+    threads : int, optional
+        Torch threads per tile task; default torch's thread count divided by
+        ``workers`` locally, and 1 on a cluster. Results are bit-identical between runs with the
+        same value.
+    batch_size : int, optional
+        Tiles of one shape trained side by side in one step, one network
+        each (equal to one at a time to float tolerance); default
+        :func:`automatic_batch_size`: 1 on the CPU, by free memory on a GPU.
+    progress : callable, optional
+        ``progress(done, total, stage)``; stages ``"scaling"``, ``"rx"``,
+        ``"tiles"``, ``"training"`` (single tile, steps).
+    work_dir : path, optional
+        Keep finished tiles there, so that an interrupted call resumes (tiles
+        of a run with other inputs or options are wiped); default in memory.
+    **params
+        Engine parameter overrides (``superpixel_size``, ``lr``, ...).
+
+    Returns
+    -------
+    xarray.DataArray
+        float32 ``(y, x)`` scores on the scene's grid (same CRS, transform and
+        coordinates), NaN where the scene has no valid pixel; ``attrs`` hold the
+        method and parameters. Super-AD scores are robust z-scores of the
+        engine's scores (:func:`superad_geo.score_cube`: reconstruction error,
+        local contrast, smoothing), tile background median 0, MAD-scaled
+        spread 1.
+
+    Raises
+    ------
+    SuperadGeoError
+        Subclasses for unusable input (no valid pixel, bad band selection, ...).
+
+    Examples
+    --------
+    >>> from superad_geo.scene.synthetic import make_scene
+    >>> scene, truth = make_scene((64, 64), 20)
+    >>> scores = detect(scene, method="rx")
+    >>> scores.dims, scores.shape
+    (('y', 'x'), (64, 64))
+    """
+    work = Path(work_dir) if work_dir is not None else None
+    run, out_dir, results = _score_tiles(
+        scene,
+        work,
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        progress=progress,
+        tile_size=tile_size,
+        overlap=overlap,
+        halo=halo,
+        preset=preset,
+        steps=steps,
+        seed=seed,
+        device=device,
+        bands=bands,
+        drop_water_bands=drop_water_bands,
+        nodata=nodata,
+        roi=roi,
+        method=method,
+        scaling=scaling,
+        batch_size=batch_size,
+        params=params,
+    )
+    load = tile_loader(out_dir, results)
+    rows, cols = run.scene.sizes["y"], run.scene.sizes["x"]
+    scores = np.empty((rows, cols), dtype=np.float32)
+    for window, block in _strips(run, load, float("nan")):
+        scores[window.rows, window.cols] = block
+    out = xr.DataArray(
+        scores,
+        dims=("y", "x"),
+        coords={"y": run.scene["y"].values, "x": run.scene["x"].values},
+        name="score",
+        attrs={
+            "long_name": "anomaly score",
+            "method": method,
+            "parameters": json.dumps(run.parameters, sort_keys=True, default=str),
+        },
+    )
+    if run.scene.rio.crs is not None:
+        out = out.rio.write_crs(run.scene.rio.crs)
+    out = out.rio.write_transform(run.scene.rio.transform())
+    return out.rio.write_nodata(output_nodata(run.scene), encoded=True)
+
+
+def detect_file(
+    src: str | os.PathLike | xr.DataArray,
+    dst: str | os.PathLike,
+    *,
+    tile_size: int | Sequence[int] = DEFAULT_TILE_SIZE,
+    overlap: int | Sequence[int] = DEFAULT_OVERLAP,
+    halo: int | None = None,
+    preset: str = "default",
+    steps: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    bands: str | Sequence[int] | None = None,
+    drop_water_bands: bool = False,
+    nodata: float | None = None,
+    roi: Any = None,
+    method: str = "superad",
+    scaling: str | tuple[float, float] | None = None,
+    scheduler: Any = None,
+    workers: int = 1,
+    threads: int | None = None,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    overwrite: bool = False,
+    mask_out: str | os.PathLike | None = None,
+    quantile: float | None = None,
+    far: float | None = None,
+    keep_work: bool = False,
+    **params: Any,
+) -> FileResult:
+    """Detect anomalies in a raster file and write the score map as a COG.
+
+    Takes the options of :func:`detect`, plus:
+
+    Parameters
+    ----------
+    src : path or xarray.DataArray
+        Any GDAL raster (GeoTIFF, ENVI, VRT, ``/vsis3/...``) or ``.mat`` cube.
+    dst : path
+        Output score raster: single-band float32 COG with the input's CRS,
+        transform and nodata (NaN when the input has none), written atomically.
+    overwrite : bool
+        Replace existing outputs.
+    mask_out : path, optional
+        Also write a binary mask (1 anomaly, 0 background, 255 nodata) at the
+        threshold given by ``quantile`` or ``far`` (default quantile 0.999).
+    quantile, far : float, optional
+        Threshold rule of the mask (see :mod:`superad_geo.evaluation.threshold`).
+    keep_work : bool
+        Keep ``<dst>.superad-work/`` after success (it is removed by default).
+
+    Finished tiles are kept in ``<dst>.superad-work/`` while running: rerun
+    the same command after an interruption and it resumes, giving the same
+    pixel values as an uninterrupted run. With a distributed ``scheduler``,
+    ``src``, ``dst`` and that folder must be reachable by every worker.
+
+    Returns
+    -------
+    FileResult
+
+    Raises
+    ------
+    OutputError
+        If ``dst`` (or ``mask_out``) exists and ``overwrite`` is false.
+    SuperadGeoError
+        Subclasses for unusable input.
+    """
+    dst = check_output(dst, overwrite=overwrite)
+    if mask_out is not None:
+        check_output(mask_out, overwrite=overwrite)
+        if quantile is None and far is None:
+            quantile = 0.999
+    elif quantile is not None or far is not None:
+        raise InputError("quantile/far set a mask threshold; give mask_out as well")
+    work = Path(os.fspath(dst) + ".superad-work")
+    run, tiles_dir, _ = _score_tiles(
+        src,
+        work,
+        scheduler=scheduler,
+        workers=workers,
+        threads=threads,
+        progress=progress,
+        tile_size=tile_size,
+        overlap=overlap,
+        halo=halo,
+        preset=preset,
+        steps=steps,
+        seed=seed,
+        device=device,
+        bands=bands,
+        drop_water_bands=drop_water_bands,
+        nodata=nodata,
+        roi=roi,
+        method=method,
+        scaling=scaling,
+        batch_size=batch_size,
+        params=params,
+    )
+    nodata_out = output_nodata(run.scene)
+    load = tile_loader(tiles_dir, {})
+    tags = software_tags(
+        method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
+    )
+
+    def strips() -> Iterator[tuple[Window, np.ndarray]]:
+        total = math.ceil(run.scene.sizes["y"] / WRITE_ROWS)
+        for i, (window, block) in enumerate(_strips(run, load, nodata_out)):
+            if not math.isnan(nodata_out):
+                block = np.where(np.isnan(block), np.float32(nodata_out), block)
+            yield window, block
+            if progress is not None:
+                progress(i + 1, total, "writing")
+
+    write_cog(
+        dst,
+        strips(),
+        shape=(run.scene.sizes["y"], run.scene.sizes["x"]),
+        transform=run.scene.rio.transform(),
+        crs=run.scene.rio.crs,
+        nodata=nodata_out,
+        tags=tags,
+        overwrite=True,
+        work_dir=work,
+    )
+    mask_path, threshold = None, None
+    if mask_out is not None:
+        if progress is not None:
+            progress(0, 1, "mask")
+        mask_path, threshold = write_mask(
+            dst, mask_out, quantile=quantile, far=far, overwrite=overwrite
+        )
+        if progress is not None:
+            progress(1, 1, "mask")
+    counts = list(run.done.values())
+    if not keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    return FileResult(
+        path=dst,
+        mask_path=mask_path,
+        threshold=threshold,
+        tiles=len(run.tiles),
+        skipped=sum(1 for c in counts if c == "skipped"),
+        resumed=sum(1 for c in counts if c == "resumed"),
+        statistics=run.stats,
+    )
+
+
+__all__ = ["DEFAULT_OVERLAP", "DEFAULT_TILE_SIZE", "FileResult", "detect", "detect_file"]

@@ -1,0 +1,176 @@
+"""Executors: run tile tasks one at a time, in local processes, or on a dask.distributed cluster."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from superad_geo.errors import InputError
+from superad_geo.scene.validity import materialise
+
+
+class Executor:
+    """Runs functions over items locally (threads) or on a dask.distributed client."""
+
+    def __init__(self, scheduler: Any, workers: int) -> None:
+        self.client = None
+        self._own_client = False
+        self.workers = max(1, int(workers))
+        if scheduler is not None:
+            try:
+                from distributed import Client
+            except ImportError as exc:  # pragma: no cover
+                raise InputError("a scheduler needs the 'distributed' package") from exc
+            if isinstance(scheduler, Client):
+                self.client = scheduler
+            else:
+                try:
+                    self.client = Client(scheduler, set_as_default=False)
+                except OSError as exc:
+                    raise InputError(
+                        f"cannot reach the dask scheduler at {scheduler!r} ({exc}); "
+                        "start it first or leave the scheduler unset to run locally"
+                    ) from exc
+                self._own_client = True
+        self._processes: concurrent.futures.ProcessPoolExecutor | None = None
+        self._pool = (
+            concurrent.futures.ThreadPoolExecutor(self.workers)
+            if self.client is None and self.workers > 1
+            else None
+        )
+
+    @property
+    def distributed(self) -> bool:
+        return self.client is not None
+
+    def ordered(self, func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
+        """Yield ``func(*item)`` in the items' order."""
+        if self.client is not None:
+            futures = [self.client.submit(func, *item, pure=False) for item in items]
+            try:
+                for fut in futures:
+                    yield fut.result()
+            finally:
+                for fut in futures:
+                    fut.cancel()
+        elif self._pool is not None:
+            futures = [self._pool.submit(func, *item) for item in items]
+            try:
+                for fut in futures:
+                    yield fut.result()
+            finally:
+                for fut in futures:
+                    fut.cancel()
+        else:
+            for item in items:
+                yield func(*item)
+
+    def unordered(self, func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
+        """Yield ``func(*item)`` as they finish (tile tasks).
+
+        Locally with several workers, tasks run in worker *processes* (torch's
+        global random generator, which seeds each tile's network, is not
+        thread-safe), at most ``workers + 1`` at a time; their windows are
+        read here, just before submission, so memory stays bounded.
+        """
+        if self.client is not None:
+            from distributed import as_completed
+
+            futures = [self.client.submit(func, *item, pure=False) for item in items]
+            try:
+                for fut in as_completed(futures):
+                    yield fut.result()
+            finally:
+                for fut in futures:
+                    fut.cancel()
+        elif self.workers > 1:
+            yield from self._in_processes(func, items)
+        else:
+            yield from read_ahead(func, items)
+
+    def _in_processes(self, func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
+        import multiprocessing
+
+        if self._processes is None:
+            self._processes = concurrent.futures.ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        pool = self._processes
+        queue = iter(items)
+        pending: set[concurrent.futures.Future] = set()
+
+        def submit_next() -> bool:
+            item = next(queue, None)
+            if item is None:
+                return False
+            # read the tile's window here: workers get plain arrays
+            pending.add(pool.submit(func, *read_windows(item)))
+            return True
+
+        try:
+            for _ in range(self.workers + 1):
+                if not submit_next():
+                    break
+            while pending:
+                finished, _ = concurrent.futures.wait(
+                    pending, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for fut in finished:
+                    pending.discard(fut)
+                    yield fut.result()
+                    submit_next()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=True, cancel_futures=True)
+        if self._own_client and self.client is not None:
+            self.client.close()
+
+
+def read_windows(item: tuple) -> tuple:
+    """``item`` with the lazy (dask) arrays in its tuples read into numpy."""
+    return tuple(
+        tuple(materialise(e) if hasattr(e, "compute") else e for e in v)
+        if isinstance(v, tuple)
+        else v
+        for v in item
+    )
+
+
+def read_ahead(func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
+    """Yield ``func(*item)`` one at a time, reading the next item's windows meanwhile.
+
+    Reading a tile (disk, decompression) overlaps the training of the one
+    before it, so the engine is not kept waiting; one tile batch is read ahead
+    at most.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
+        upcoming = reader.submit(read_windows, items[0]) if items else None
+        for index in range(len(items)):
+            item = upcoming.result()
+            if index + 1 < len(items):
+                upcoming = reader.submit(read_windows, items[index + 1])
+            yield func(*item)
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    if not threads:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
