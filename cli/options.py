@@ -105,7 +105,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 METHODS = tuple(superad_geo.DETECTORS)
-PRESETS = tuple(superad_geo.PRESETS)
+PRESETS = tuple(sorted(superad_geo.PRESETS))  # the QGIS enum keeps this order
 DEVICES = ("auto", "cpu", "cuda")
 PROGRESS_MODES = ("auto", "json", "none")
 #: Fewest bands each method can work with (Super-AD builds a 3-band composite).
