@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,10 @@ class SuperAD:
     normalisation = "median-mad"
 
     def check(self, options: DetectOptions) -> None:
-        if options.steps is not None and (not isinstance(options.steps, int) or options.steps < 1):
+        steps = options.steps
+        if steps is not None and (
+            isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1
+        ):
             raise OptionError(f"steps must be a positive integer, got {options.steps!r}")
         _engine_params(options)
 
