@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -29,6 +29,7 @@ Mapper = Callable[[Callable[..., Any], Iterable[tuple]], Iterator[Any]]
 ProgressCallback = Callable[[int, int, str], None]
 
 
+@runtime_checkable
 class Detector(Protocol):
     """What the pipeline needs from a scoring method."""
 
