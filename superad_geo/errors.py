@@ -31,3 +31,7 @@ class DeviceError(SuperadGeoError):
 
 class OutputError(SuperadGeoError):
     """The output cannot be written (exists, folder missing, not writable)."""
+
+
+class AmbiguousInputError(InputError):
+    """The input can be read more than one way (several datasets, unnamed axes); choose one."""

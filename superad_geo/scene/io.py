@@ -35,7 +35,8 @@ import xarray as xr
 from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
-from superad_geo.errors import InputError
+from superad_geo.errors import AmbiguousInputError, InputError
+from superad_geo.scene.products.cube import ProductCube
 
 #: Target size of one dask chunk (all bands of a block of pixels), bytes.
 CHUNK_BYTES = 64 * 2**20
@@ -195,13 +196,23 @@ def open_scene(
         return prepare_scene(cube, nodata=nodata)
     if not path.startswith("/vsi") and "://" not in path and not os.path.exists(path):
         raise InputError(f"input {path!r} does not exist; check the path")
+    from superad_geo.scene.products import open_product
+
+    product = open_product(path, chunks)
+    if product is None:
+        product = _open_gdal(path, chunks)
+    return _scene_from_product(product, path, nodata)
+
+
+def _open_gdal(path: str, chunks: Mapping[str, int] | None) -> ProductCube:
+    """Any raster GDAL reads, as a :class:`ProductCube`; refuses ambiguous containers."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as ds:
+                refuse_container(path, ds)
                 meta = read_band_metadata(ds)
-                dtype = np.dtype(ds.dtypes[0])
-                count = ds.count
+                count, driver = ds.count, ds.driver
             chunks = dict(chunks) if chunks is not None else default_chunks(count, 4)
             raw = rioxarray.open_rasterio(path, chunks=chunks, mask_and_scale=False, lock=False)
     except RasterioIOError as exc:
@@ -209,35 +220,85 @@ def open_scene(
             f"cannot read {path!r} as a raster ({exc}); give a GDAL-readable file "
             "(GeoTIFF, ENVI .hdr/.img, VRT, ...) or a .mat benchmark cube"
         ) from exc
-    if isinstance(raw, list) or not isinstance(raw, xr.DataArray):
-        raise InputError(f"{path!r} holds several subdatasets; open one of them explicitly")
+    return ProductCube(
+        data=raw.data,
+        metadata=meta,
+        transform=raw.rio.transform(),
+        crs=raw.rio.crs,
+        product=driver,
+    )
+
+
+def refuse_container(path: str, ds: rasterio.io.DatasetReader) -> None:
+    """Refuse an HDF5/NetCDF container whose datasets GDAL cannot tell apart for us.
+
+    Raises
+    ------
+    AmbiguousInputError
+        If GDAL lists subdatasets (several cubes, no product layout we know),
+        or opened the only dataset of an HDF5 file by itself (GDAL then takes
+        the first axis as bands, which it cannot know).
+    """
+    hdf5 = ds.driver.startswith("HDF5") and not path.upper().startswith("HDF5:")
+    if not ds.subdatasets and not hdf5:
+        return
+    if hdf5:
+        from superad_geo.scene.products.hdf5 import array_datasets, subdataset_name
+
+        found = [f"{subdataset_name(path, n)} {s}" for n, s in array_datasets(path).items()]
+    else:
+        found = list(ds.subdatasets)
+    if len(found) > 1:
+        raise AmbiguousInputError(
+            f"{path!r} holds {len(found)} datasets and no product layout superad-geo knows; "
+            f"give one of them as the input: {', '.join(found)}"
+        )
+    raise AmbiguousInputError(
+        f"{path!r} holds one dataset, {''.join(found)}, in no product layout superad-geo "
+        "knows, so its axis order cannot be told: give that dataset name as the input "
+        "if its axes are (band, y, x)"
+    )
+
+
+def _scene_from_product(product: ProductCube, path: str, nodata: float | None) -> xr.DataArray:
+    """Mask nodata, apply scale/offset and attach band metadata and georeference."""
+    meta, data = product.metadata, product.data
     raw_nodata = meta["nodata"] if nodata is None else nodata
-    data = raw.data
     masked = data.astype(np.float32)
     if raw_nodata is not None and not (isinstance(raw_nodata, float) and math.isnan(raw_nodata)):
-        masked = da.where(data == np.array(raw_nodata, dtype=dtype), np.float32(np.nan), masked)
+        masked = da.where(
+            data == np.array(raw_nodata, dtype=data.dtype), np.float32(np.nan), masked
+        )
     scale, offset = meta["scale"], meta["offset"]
     if not (np.all(scale == 1.0) and np.all(offset == 0.0)):
         masked = (
             masked * scale.astype(np.float32)[:, None, None]
             + offset.astype(np.float32)[:, None, None]
         )
+    bands, rows, cols = data.shape
+    transform = product.transform
+    x = transform.c + transform.a * (np.arange(cols) + 0.5)
+    y = transform.f + transform.e * (np.arange(rows) + 0.5)
     scene = xr.DataArray(
         masked,
         dims=("band", "y", "x"),
         coords={
-            "band": raw["band"].values,
-            "y": raw["y"].values,
-            "x": raw["x"].values,
+            "band": np.arange(1, bands + 1),
+            "y": y,
+            "x": x,
             "wavelength": ("band", meta["wavelength"]),
             "fwhm": ("band", meta["fwhm"]),
             "bbl": ("band", meta["bbl"]),
         },
         name=Path(path).stem,
-        attrs={"source": Path(path).name, "long_name": "radiance or reflectance"},
+        attrs={
+            "source": Path(path).name,
+            "product": product.product,
+            "long_name": "radiance or reflectance",
+        },
     )
-    scene = scene.rio.write_crs(raw.rio.crs) if raw.rio.crs is not None else scene
-    scene = scene.rio.write_transform(raw.rio.transform())
+    scene = scene.rio.write_crs(product.crs) if product.crs is not None else scene
+    scene = scene.rio.write_transform(transform)
     return scene.rio.write_nodata(raw_nodata if raw_nodata is not None else np.nan, encoded=True)
 
 

@@ -1,0 +1,28 @@
+"""Readers of hyperspectral products whose layout GDAL alone misreads or reads without wavelengths.
+
+One module per product family (NEON AOP HDF5, ...). Each has
+``recognises(path) -> bool``, a cheap look at the file, and
+``read(path, chunks) -> ProductCube``. :func:`open_product` tries them in
+turn for :func:`superad_geo.scene.io.open_scene`, which masks nodata and
+applies the scale as it does for any raster.
+
+Band metadata found in the product (wavelengths, FWHM, bad-band flags,
+scale, nodata) comes first; ``docs/scenes.md`` gives the full precedence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from superad_geo.scene.products import neon
+from superad_geo.scene.products.cube import ProductCube
+
+READERS = (neon,)
+
+
+def open_product(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube | None:
+    """The cube of the first reader that recognises ``path``, or None for a plain raster."""
+    for reader in READERS:
+        if reader.recognises(path):
+            return reader.read(path, chunks=chunks)
+    return None
