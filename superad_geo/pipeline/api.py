@@ -90,7 +90,6 @@ class FileResult:
     statistics: SceneStatistics
 
 
-
 def _run_tiles(
     run: Run,
     executor: Executor,
@@ -136,7 +135,6 @@ def _run_tiles(
                 if progress is not None:
                     progress(done, total, "tiles")
     return results
-
 
 
 def _strips(

@@ -50,7 +50,6 @@ class Run:
     done: dict[str, Any] = field(default_factory=dict)
 
 
-
 def _superpixel_size(preset: str, params: Mapping[str, Any]) -> float | None:
     value = params.get("superpixel_size") or PRESETS.get(preset, {}).get("superpixel_size")
     return float(value) if value else None
@@ -220,4 +219,3 @@ def plan_run(
             automatic_batch_size(device, largest, int(keep.size)) if method == "superad" else 1
         )
     return Run(scene, roi_mask, stats, tiles, config, parameters, fingerprint)
-

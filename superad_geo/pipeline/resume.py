@@ -49,5 +49,3 @@ def tile_loader(out_dir: str | None, results: Mapping[str, Any]) -> Callable[[Ti
         return np.load(path, mmap_mode="r") if path.exists() else None
 
     return load
-
-

@@ -115,5 +115,3 @@ def tile_batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:
         for i in range(0, len(group), max(1, batch_size)):
             batches.append(group[i : i + max(1, batch_size)])
     return sorted(batches, key=lambda b: b[0].index)
-
-

@@ -371,24 +371,47 @@ def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
     return scene, truth
 
 
-def prepare_scene(scene: xr.DataArray, *, nodata: float | None = None) -> xr.DataArray:
+def prepare_scene(
+    scene: xr.DataArray, *, nodata: float | None = None, band_dim: str | None = None
+) -> xr.DataArray:
     """Return ``scene`` as a float32 ``(band, y, x)`` dask DataArray with nodata as NaN.
 
     Idempotent: a scene from :func:`open_scene` comes back unchanged (unless
     ``nodata`` is given). Raw arrays are masked with ``nodata``, else their
     ``rio.nodata``; ``scale_factor``/``add_offset`` attributes are applied.
 
+    Dimensions are taken by name, never by position: the bands are the
+    ``band`` dimension (or ``band_dim``, renamed ``band``); the two others
+    are ``y`` and ``x`` by name, or else, when ``band_dim`` is given, rows
+    then columns in the array's order (e.g. ``("lat", "lon")``).
+
     Raises
     ------
-    InputError
-        If the array is not 3-D with dims ``(band, y, x)``.
+    AmbiguousInputError
+        If the array is not 3-D, has no band dimension of that name, or
+        (without ``band_dim``) spatial dimensions other than ``y`` and ``x``;
+        the message names the dimensions found.
     """
-    if scene.ndim != 3:
-        raise InputError(
-            f"a scene must be 3-D (band, y, x); got dims {scene.dims} with shape {scene.shape}"
+    named = band_dim or "band"
+    others = [d for d in scene.dims if d != named]
+    if (
+        scene.ndim != 3
+        or named not in scene.dims
+        or (band_dim is None and set(others) != {"y", "x"})
+    ):
+        raise AmbiguousInputError(
+            f"a scene needs dims (band, y, x) by name; got dims {scene.dims} with shape "
+            f"{scene.shape}: rename them (scene.rename(...)) or name the band dimension "
+            "with band_dim="
         )
-    if set(scene.dims) != {"band", "y", "x"}:
-        scene = scene.rename(dict(zip(scene.dims, ("band", "y", "x"), strict=True)))
+    if band_dim is not None and band_dim != "band":
+        values = scene[band_dim].values if band_dim in scene.coords else None
+        scene = scene.drop_vars(band_dim, errors="ignore").rename({band_dim: "band"})
+        if values is not None and band_dim.startswith("wavelength"):
+            factor = wavelength_factor(scene.attrs.get("wavelength_units"), values)
+            scene = scene.assign_coords(wavelength=("band", values.astype(float) * factor))
+    if set(others) != {"y", "x"}:
+        scene = scene.rename(dict(zip(others, ("y", "x"), strict=True)))
     scene = scene.transpose("band", "y", "x")
     already = scene.rio.encoded_nodata is not None and nodata is None
     if "band" not in scene.coords:
