@@ -90,22 +90,49 @@ def _envi_list(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.strip().strip("{}").split(",") if t.strip()]
 
 
-def _floats(items: Sequence[str] | None, n: int) -> np.ndarray | None:
-    if items is None or len(items) != n:
+def _floats(items: Sequence[str | None] | None, n: int) -> np.ndarray | None:
+    if items is None or len(items) != n or any(v is None for v in items):
         return None
     try:
-        return np.array([float(v) for v in items], dtype=float)
+        return np.array([float(v) for v in items], dtype=float)  # type: ignore[arg-type]
     except ValueError:
         return None
+
+
+def _first(*arrays: np.ndarray | None) -> Any:
+    return next((a for a in arrays if a is not None), None)
+
+
+def _imagery_first(imagery: np.ndarray | None, tags: np.ndarray | None) -> np.ndarray | None:
+    """IMAGERY-domain values, unless the band tags are the same values with more digits.
+
+    GDAL's ENVI driver fills the IMAGERY domain from the header, rounded to
+    1 nm: there the header's own values (within 0.5 nm) are the better copy.
+    """
+    if imagery is None or (tags is not None and np.allclose(imagery, tags, rtol=0, atol=0.5)):
+        return tags
+    return imagery
+
+
+def _band_domain(ds: rasterio.io.DatasetReader, bidx: int, domain: str) -> dict[str, str]:
+    try:
+        return ds.tags(bidx, ns=domain) if domain in (ds.tag_namespaces(bidx) or []) else {}
+    except Exception:  # pragma: no cover - drivers without namespaces
+        return {}
 
 
 def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
     """Read wavelengths, fwhm, bad-band flags, scales, offsets and nodata of a dataset.
 
-    Looks at, in order: per-band GDAL metadata items ``wavelength``,
-    ``wavelength_units``, ``fwhm``, ``bbl`` (EnMAP, GDAL's ENVI driver); the
-    ENVI header lists in the ``ENVI`` domain; band descriptions such as
-    ``"band 1 (418.24 Nanometers)"``.
+    Wavelengths and FWHM come from the first of: GDAL's band-level
+    ``IMAGERY`` domain (``CENTRAL_WAVELENGTH_UM``, ``FWHM_UM``); per-band
+    GDAL metadata items ``wavelength``, ``wavelength_units``, ``fwhm``,
+    ``bbl`` (EnMAP, GDAL's ENVI driver); the ENVI header lists in the
+    ``ENVI`` domain; band descriptions such as ``"band 1 (418.24 Nanometers)"``.
+    (IMAGERY values that the band tags repeat with more digits, as GDAL's
+    ENVI driver writes them, yield to those.) The scale is GDAL's band
+    scale/offset when set, else the inverse of the
+    ENVI header's ``reflectance scale factor``.
 
     Returns
     -------
@@ -116,6 +143,7 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
     """
     n = ds.count
     band_tags = [ds.tags(i) for i in range(1, n + 1)]
+    imagery = [_band_domain(ds, i, "IMAGERY") for i in range(1, n + 1)]
     try:
         envi = ds.tags(ns="ENVI") if "ENVI" in (ds.tag_namespaces() or []) else {}
     except Exception:  # pragma: no cover - drivers without namespaces
@@ -128,6 +156,10 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
             return values  # type: ignore[return-value]
         return _envi_list(envi.get(key) or envi.get(key.replace("_", " ")))
 
+    def imagery_um(key: str) -> np.ndarray | None:
+        values = _floats([t.get(key) for t in imagery], n)
+        return None if values is None else values * 1000.0
+
     units = band_tags[0].get("wavelength_units") if n else None
     units = units or envi.get("wavelength_units") or dataset_tags.get("wavelength_units")
     wavelength = _floats(per_band("wavelength"), n)
@@ -138,15 +170,23 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
             units = found[0].group(2)  # type: ignore[union-attr]
     fwhm = _floats(per_band("fwhm"), n)
     factor = wavelength_factor(units, wavelength)
+    wavelength = None if wavelength is None else wavelength * factor
+    fwhm = None if fwhm is None else fwhm * factor
+    wavelength = _imagery_first(imagery_um("CENTRAL_WAVELENGTH_UM"), wavelength)
+    fwhm = _imagery_first(imagery_um("FWHM_UM"), fwhm)
     nan = np.full(n, np.nan)
-    bbl_items = per_band("bbl")
-    bbl = _floats(bbl_items, n)
+    bbl = _floats(per_band("bbl"), n)
+    scale = np.array([1.0 if s is None else s for s in ds.scales], dtype=float)
+    offset = np.array([0.0 if o is None else o for o in ds.offsets], dtype=float)
+    reflectance_scale = _floats([envi.get("reflectance_scale_factor")], 1)
+    if reflectance_scale is not None and np.all(scale == 1.0) and reflectance_scale[0] > 0:
+        scale = np.full(n, 1.0 / reflectance_scale[0])
     return {
-        "wavelength": nan.copy() if wavelength is None else wavelength * factor,
-        "fwhm": nan.copy() if fwhm is None else fwhm * factor,
+        "wavelength": _first(wavelength, nan.copy()),
+        "fwhm": _first(fwhm, nan.copy()),
         "bbl": np.ones(n, dtype=bool) if bbl is None else bbl != 0,
-        "scale": np.array([1.0 if s is None else s for s in ds.scales], dtype=float),
-        "offset": np.array([0.0 if o is None else o for o in ds.offsets], dtype=float),
+        "scale": scale,
+        "offset": offset,
         "nodata": ds.nodata,
     }
 
