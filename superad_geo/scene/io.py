@@ -240,11 +240,11 @@ def open_scene(
 
     product = open_product(path, chunks)
     if product is None:
-        product = _open_gdal(path, chunks)
+        product = open_gdal_cube(path, chunks)
     return _scene_from_product(product, path, nodata)
 
 
-def _open_gdal(path: str, chunks: Mapping[str, int] | None) -> ProductCube:
+def open_gdal_cube(path: str, chunks: Mapping[str, int] | None) -> ProductCube:
     """Any raster GDAL reads, as a :class:`ProductCube`; refuses ambiguous containers."""
     try:
         with warnings.catch_warnings():
