@@ -31,7 +31,7 @@ from superad_geo_cli.progress import format_duration, make_progress
 __all__ = ["MANIFEST", "RASTER_SUFFIXES", "batch", "expand_inputs"]
 
 MANIFEST = "manifest.csv"
-MANIFEST_FIELDS = ("scene", "status", "seconds", "output", "parameters", "error")
+MANIFEST_FIELDS = ("scene", "item", "status", "seconds", "output", "parameters", "error")
 #: File endings taken from a folder (ENVI images are found through their .hdr).
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".mat", ".img", ".nc", ".jp2", ".h5", ".he5")
 LIST_SUFFIXES = (".txt", ".lst", ".list")
@@ -127,6 +127,30 @@ def expand_inputs(inputs: tuple[str, ...] | list[str]) -> list[str]:
     return unique
 
 
+def expand_stac(inputs: tuple[str, ...], asset: str | None) -> tuple[list[str], dict[str, str]]:
+    """Split STAC Item/ItemCollection files from the other inputs.
+
+    Returns the other inputs and, for each STAC item, its chosen asset's GDAL
+    path mapped to the item id (outputs and manifest rows are named by it).
+    """
+    from superad_geo.scene.stac import is_stac, stac_scenes
+
+    others: list[str] = []
+    items: dict[str, str] = {}
+    for item in inputs:
+        if not is_stac(item):
+            others.append(item)
+            continue
+        if asset is None:
+            raise click.BadParameter(
+                f"{item!r} is a STAC catalogue: choose the asset to score with --asset "
+                "(e.g. --asset image)",
+                param_hint="'--asset'",
+            )
+        items.update({s.path: s.item_id for s in stac_scenes(item, asset)})
+    return others, items
+
+
 def _stem(scene: str) -> str:
     name = Path(scene.rstrip("/")).name
     return name.split(".", 1)[0] if name.endswith(".tar.gz") else Path(name).stem
@@ -198,14 +222,35 @@ def _error_text(exc: BaseException) -> str:
     type=click.Path(file_okay=False, path_type=str),
     help="Folder for the score rasters and manifest.csv (created if needed).",
 )
+@click.option(
+    "--asset",
+    default=None,
+    metavar="KEY",
+    help="For STAC Item/ItemCollection inputs (.json): the asset of each item to score.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List the scenes (STAC item ids), the paths that would be read and the outputs; "
+    "score nothing.",
+)
 @detect_options
 @click.pass_context
-def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any) -> None:
+def batch(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    out_dir: str,
+    asset: str | None,
+    dry_run: bool,
+    **opts: Any,
+) -> None:
     """Score every scene of INPUT... into OUT_DIR/<scene stem>.tif.
 
-    INPUT may be files, folders (their raster files), glob patterns, or a
-    .txt/.lst file listing one path per line. The options are those of
-    `detect`. A manifest, OUT_DIR/manifest.csv, records each scene's status
+    INPUT may be files, folders (their raster files), glob patterns, a
+    .txt/.lst file listing one path per line, or a STAC Item/ItemCollection
+    (.json) with --asset KEY: each item's asset is scored into
+    OUT_DIR/<item id>.tif (remote hrefs are read through /vsicurl/, /vsis3/).
+    The options are those of `detect`. A manifest, OUT_DIR/manifest.csv, records each scene's status
     (ok, skipped, failed), seconds, output, parameters and error.
 
     Scenes whose output already exists and is complete are skipped (unless
@@ -222,18 +267,28 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
       superad-geo batch archive/ --out-dir scores/
       superad-geo batch 'archive/*.tif' scenes.txt --out-dir scores/ --method rx
       superad-geo batch archive/ --out-dir /shared/scores --scheduler tcp://head:8786
+      superad-geo batch items.json --asset image --out-dir scores/ --dry-run
     """
     show_warnings(opts["quiet"])
-    scenes = expand_inputs(inputs)
+    others, stac_items = expand_stac(inputs, asset)
+    scenes = (expand_inputs(others) if others or not stac_items else []) + list(stac_items)
+
+    def name_of(scene: str) -> str:
+        return stac_items.get(scene) or _stem(scene)
+
     by_stem: dict[str, str] = {}
     for s in scenes:
-        stem = _stem(s)
+        stem = name_of(s)
         if stem in by_stem:
             raise click.BadParameter(
                 f"{by_stem[stem]!r} and {s!r} would both write {stem}.tif; rename one",
                 param_hint="INPUT",
             )
         by_stem[stem] = s
+    if dry_run:
+        for s in scenes:
+            click.echo(f"{stac_items.get(s, '-')}\t{s}\t{Path(out_dir) / (name_of(s) + '.tif')}")
+        return
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -248,11 +303,11 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
     rows: list[dict[str, Any]] = []
     todo: list[tuple[str, Path]] = []
     for s in scenes:
-        out = folder / f"{_stem(s)}.tif"
+        out = folder / f"{name_of(s)}.tif"
         if out.exists() and not opts["overwrite"] and _is_complete(out, s):
             rows.append(
-                {"scene": s, "status": "skipped", "seconds": 0.0, "output": str(out),
-                 "parameters": params_json, "error": ""}
+                {"scene": s, "item": stac_items.get(s, ""), "status": "skipped",
+                 "seconds": 0.0, "output": str(out), "parameters": params_json, "error": ""}
             )  # fmt: skip
             continue
         todo.append((s, out))
@@ -270,6 +325,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
         done += 1
         row = {
             "scene": scene,
+            "item": stac_items.get(scene, ""),
             "status": "ok" if exc is None else "failed",
             "seconds": round(seconds, 3),
             "output": str(out) if exc is None else "",
@@ -298,7 +354,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
             for s, out in todo:
                 start = time.monotonic()
                 try:
-                    _run_one(s, str(out), run_opts, progress=progress.child(scene=_stem(s)))
+                    _run_one(s, str(out), run_opts, progress=progress.child(scene=name_of(s)))
                 except Exception as exc:  # noqa: BLE001 - one scene's failure stops nothing
                     record(s, out, time.monotonic() - start, exc)
                 else:
