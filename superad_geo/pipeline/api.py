@@ -56,7 +56,13 @@ from superad_geo.scene.io import output_nodata
 from superad_geo.scene.mosaic import blend
 from superad_geo.scene.statistics import SceneStatistics
 from superad_geo.scene.tiling import Tile, Window
-from superad_geo.scene.write import check_output, software_tags, write_cog, write_mask
+from superad_geo.scene.write import (
+    band_tags,
+    check_output,
+    software_tags,
+    write_cog,
+    write_mask,
+)
 
 
 @dataclass
@@ -429,7 +435,7 @@ def detect_file(
     load = tile_loader(tiles_dir, {})
     tags = software_tags(
         method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
-    )
+    ) | band_tags(run.scene)
 
     def strips() -> Iterator[tuple[Window, np.ndarray]]:
         total = math.ceil(run.scene.sizes["y"] / WRITE_ROWS)

@@ -15,6 +15,7 @@ import xarray as xr
 
 from superad_geo.detectors.rx import rx_block_moments, rx_statistics
 from superad_geo.errors import InputError
+from superad_geo.model.devices import resolve_device
 from superad_geo.model.presets import PRESETS
 from superad_geo.pipeline.execute import Executor
 from superad_geo.pipeline.tasks import automatic_batch_size
@@ -218,4 +219,7 @@ def plan_run(
         config["batch_size"] = (
             automatic_batch_size(device, largest, int(keep.size)) if method == "superad" else 1
         )
+    if method == "superad":  # what was used, beside what was asked ("auto")
+        parameters["device_used"] = str(resolve_device(device))
+        parameters["batch_size_used"] = int(config["batch_size"])
     return Run(scene, roi_mask, stats, tiles, config, parameters, fingerprint)

@@ -24,7 +24,7 @@ def _scales(f: h5py.File, sizes: dict[str, int]) -> None:
     """NetCDF-4 dimensions without coordinate variables (as netCDF-C writes them)."""
     for name, n in sizes.items():
         f.create_dataset(name, shape=(n,), dtype="f4")
-        f[name].make_scale("This is a netCDF dimension but not a netCDF variable.%10d" % n)
+        f[name].make_scale(f"This is a netCDF dimension but not a netCDF variable.{n:10d}")
 
 
 def _attach(item: h5py.Dataset, f: h5py.File, *dims: str) -> None:
