@@ -375,7 +375,10 @@ def batch(
 
 def _run_distributed(todo, opts, address, record) -> None:
     """Run the scenes as tasks on a dask.distributed cluster, recording as they finish."""
-    from distributed import Client, as_completed
+    from superad_geo.extras import require
+
+    distributed = require("distributed", "batch --scheduler")
+    Client, as_completed = distributed.Client, distributed.as_completed
 
     task_opts = dict(opts)
     task_opts["progress"] = "none"

@@ -91,7 +91,9 @@ def _load_mat(path: str) -> dict:
 
         return {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
     except NotImplementedError:  # MATLAB v7.3 files are HDF5
-        import h5py
+        from superad_geo.extras import require
+
+        h5py = require("h5py", "reading MATLAB v7.3 files")
 
         with h5py.File(path, "r") as f:
             return {k: np.transpose(np.asarray(f[k])) for k in f if isinstance(f[k], h5py.Dataset)}
@@ -100,7 +102,9 @@ def _load_mat(path: str) -> dict:
 
 
 def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title: str) -> None:
-    import matplotlib
+    from superad_geo.extras import require
+
+    matplotlib = require("matplotlib", "--plot")
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure

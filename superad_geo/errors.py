@@ -35,3 +35,7 @@ class OutputError(SuperadGeoError):
 
 class AmbiguousInputError(InputError):
     """The input can be read more than one way (several datasets, unnamed axes); choose one."""
+
+
+class DependencyError(SuperadGeoError):
+    """An optional dependency this command needs is missing (the message names the extra)."""

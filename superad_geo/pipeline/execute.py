@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from superad_geo.errors import InputError
+from superad_geo.extras import require
 from superad_geo.scene.validity import materialise
 
 
@@ -19,10 +20,7 @@ class Executor:
         self._own_client = False
         self.workers = max(1, int(workers))
         if scheduler is not None:
-            try:
-                from distributed import Client
-            except ImportError as exc:  # pragma: no cover
-                raise InputError("a scheduler needs the 'distributed' package") from exc
+            Client = require("distributed", "a dask scheduler (--scheduler)").Client
             if isinstance(scheduler, Client):
                 self.client = scheduler
             else:

@@ -36,6 +36,7 @@ from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
 from superad_geo.errors import AmbiguousInputError, InputError
+from superad_geo.extras import require
 from superad_geo.scene.products.cube import ProductCube
 
 #: Target size of one dask chunk (all bands of a block of pixels), bytes.
@@ -372,7 +373,7 @@ def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
         content = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
         transpose = False
     except NotImplementedError:  # MATLAB v7.3 is HDF5
-        import h5py
+        h5py = require("h5py", "reading MATLAB v7.3 files")
 
         with h5py.File(path, "r") as f:
             content = {k: np.asarray(f[k]) for k in f if isinstance(f[k], h5py.Dataset)}

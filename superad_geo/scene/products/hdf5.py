@@ -1,8 +1,8 @@
 """HDF5 access shared by the product readers: a lazy, picklable dataset and a listing.
 
-h5py is an optional dependency (the ``hdf5`` extra); every function here
-raises :class:`~superad_geo.errors.InputError` naming that extra when it is
-missing.
+h5py is an optional dependency (the ``hdf5`` extra): without it no file is
+taken for an HDF5 product (GDAL reads what it can), and the functions that
+need it raise :class:`~superad_geo.errors.DependencyError` naming that extra.
 """
 
 from __future__ import annotations
@@ -12,27 +12,21 @@ from typing import Any
 
 import numpy as np
 
-from superad_geo.errors import InputError
+from superad_geo.extras import available, require
 
 HDF5_SUFFIXES = (".h5", ".hdf5", ".he5", ".hdf", ".nc", ".nc4")
 
 
 def h5py_module() -> Any:
-    """Import h5py, or explain which extra installs it."""
-    try:
-        import h5py
-    except ImportError as exc:
-        raise InputError(
-            "reading HDF5/NetCDF products needs h5py: pip install 'superad-geo[hdf5]'"
-        ) from exc
-    return h5py
+    """Import h5py, or say which extra installs it."""
+    return require("h5py", "reading HDF5/NetCDF-4 products")
 
 
 def is_hdf5(path: str) -> bool:
-    """True for a local file with an HDF5 suffix whose signature is HDF5 (NetCDF-4 included)."""
+    """True for a local HDF5 file (NetCDF-4 too) with an HDF5 suffix, when h5py is installed."""
     if not path.lower().endswith(HDF5_SUFFIXES) or not os.path.isfile(path):
         return False
-    return bool(h5py_module().is_hdf5(path))
+    return available("h5py") and bool(h5py_module().is_hdf5(path))
 
 
 def subdataset_name(path: str, name: str) -> str:
