@@ -88,3 +88,43 @@ def make_emit(path: Path, rows: int = 24, cols: int = 20, bands: int = 8, seed: 
         f.attrs["geotransform"] = np.array(EMIT_GEOTRANSFORM)
         f.attrs["spatial_ref"] = WGS84_WKT
     return path
+
+
+PRISMA_SWATH = "HDFEOS/SWATHS/PRS_L2D_HCO"
+PRISMA_UL = (500015.0, 4200015.0)  # centre of the upper-left pixel, UTM 33N
+
+
+def make_prisma(
+    path: Path, lines: int = 20, samples: int = 24, seed: int = 0, north_up: bool = True
+) -> Path:
+    """A PRISMA L2D HE5: uint16 VNIR/SWIR cubes (line, band, sample), band lists, scaling, grid."""
+    rng = np.random.default_rng(seed)
+    vnir_cw = np.array([0.0, 980.0, 850.0, 660.0, 550.0, 450.0])  # long to short, one unused
+    swir_cw = np.array([2450.0, 2200.0, 1650.0, 1400.0, 1100.0, 0.0, 0.0])
+    with h5py.File(path, "w") as f:
+        fields = f.create_group(f"{PRISMA_SWATH}/Data Fields")
+        for name, cw in (("VNIR", vnir_cw), ("SWIR", swir_cw)):
+            cube = rng.integers(1000, 40000, size=(lines, cw.size, samples), dtype=np.uint16)
+            cube[:, cw == 0, :] = 0
+            fields.create_dataset(f"{name}_Cube", data=cube, chunks=(lines, 1, samples))
+        fields["VNIR_Cube"][0, :, :2] = 0  # fill outside the footprint
+        fields["SWIR_Cube"][0, :, :2] = 0
+        geo = f.create_group(f"{PRISMA_SWATH}/Geolocation Fields")
+        rows = np.arange(lines)[:, None] if north_up else -np.arange(lines)[:, None]
+        geo["Latitude"] = (37.9 - 0.00027 * rows - 0.00001 * np.arange(samples)).astype("f4")
+        geo["Longitude"] = (15.0 + 0.00034 * np.arange(samples) + 0 * rows).astype("f4")
+        attrs = f.attrs
+        attrs["Processing_Level"] = "2D"
+        attrs["Product_ID"] = "PRS_L2D_STD"
+        for key, cw in (("Vnir", vnir_cw), ("Swir", swir_cw)):
+            attrs[f"List_Cw_{key}"] = cw.astype("f4")
+            attrs[f"List_Fwhm_{key}"] = np.where(cw > 0, 11.5, 0.0).astype("f4")
+            attrs[f"List_Cw_{key}_Flags"] = (cw > 0).astype("i1")
+        attrs["L2ScaleVnirMin"], attrs["L2ScaleVnirMax"] = np.float32(0.0), np.float32(1.0)
+        attrs["L2ScaleSwirMin"], attrs["L2ScaleSwirMax"] = np.float32(0.0), np.float32(0.8)
+        attrs["Epsg_Code"] = np.int32(32633)
+        attrs["Product_ULcorner_easting"] = np.float32(PRISMA_UL[0])
+        attrs["Product_ULcorner_northing"] = np.float32(PRISMA_UL[1])
+        attrs["Product_LRcorner_easting"] = np.float32(PRISMA_UL[0] + 30.0 * (samples - 1))
+        attrs["Product_LRcorner_northing"] = np.float32(PRISMA_UL[1] - 30.0 * (lines - 1))
+    return path

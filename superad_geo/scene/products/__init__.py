@@ -1,6 +1,6 @@
 """Readers of hyperspectral products whose layout GDAL alone misreads or reads without wavelengths.
 
-One module per product family (NEON AOP HDF5, EMIT L2A NetCDF, EnMAP L2A, ...). Each has
+One module per product family (NEON AOP HDF5, EMIT L2A NetCDF, PRISMA L2D HE5, EnMAP L2A). Each has
 ``recognises(path) -> bool``, a cheap look at the file, and
 ``read(path, chunks) -> ProductCube``. :func:`open_product` tries them in
 turn for :func:`superad_geo.scene.io.open_scene`, which masks nodata and
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from superad_geo.scene.products import emit, enmap, neon
+from superad_geo.scene.products import emit, enmap, neon, prisma
 from superad_geo.scene.products.cube import ProductCube
 
-READERS = (neon, emit, enmap)
+READERS = (neon, emit, prisma, enmap)
 
 
 def open_product(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube | None:
