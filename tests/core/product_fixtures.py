@@ -12,6 +12,9 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from click.testing import CliRunner
+
+from superad_geo_cli.main import cli
 
 WGS84_WKT = (
     'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
@@ -128,3 +131,13 @@ def make_prisma(
         attrs["Product_LRcorner_easting"] = np.float32(PRISMA_UL[0] + 30.0 * (samples - 1))
         attrs["Product_LRcorner_northing"] = np.float32(PRISMA_UL[1] - 30.0 * (lines - 1))
     return path
+
+
+def info_and_rx(path: Path, out: Path) -> str:
+    """Run ``superad-geo info`` and ``detect --method rx -o out`` on ``path``; info's output."""
+    runner = CliRunner()
+    info = runner.invoke(cli, ["info", str(path)])
+    assert info.exit_code == 0, info.output
+    result = runner.invoke(cli, ["detect", str(path), "-o", str(out), "--method", "rx"])
+    assert result.exit_code == 0, result.output
+    return info.output

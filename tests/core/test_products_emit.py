@@ -5,11 +5,9 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import rasterio
-from click.testing import CliRunner
-from product_fixtures import EMIT_GEOTRANSFORM, make_emit
+from product_fixtures import EMIT_GEOTRANSFORM, info_and_rx, make_emit
 
 from superad_geo.scene.io import open_scene
-from superad_geo_cli.main import cli
 
 
 def test_emit_map_grid_wavelengths_and_fill(tmp_path):
@@ -49,14 +47,9 @@ def test_emit_fixture_is_what_gdal_reads_as_netcdf(tmp_path):
 
 
 def test_info_and_rx_write_scores_on_the_map_grid(tmp_path):
-    path = make_emit(tmp_path / "emit.nc")
-    runner = CliRunner()
-    info = runner.invoke(cli, ["info", str(path)])
-    assert info.exit_code == 0, info.output
-    assert "EPSG:4326" in info.output and "381.0–2493.0 nm" in info.output
-    out = tmp_path / "scores.tif"
-    result = runner.invoke(cli, ["detect", str(path), "-o", str(out), "--method", "rx"])
-    assert result.exit_code == 0, result.output
+    path, out = make_emit(tmp_path / "emit.nc"), tmp_path / "scores.tif"
+    info = info_and_rx(path, out)
+    assert "EPSG:4326" in info and "381.0–2493.0 nm" in info
     with h5py.File(path, "r") as f:
         glt_x = f["location/glt_x"][()]
     with rasterio.open(out) as ds:

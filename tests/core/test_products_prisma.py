@@ -6,12 +6,10 @@ import h5py
 import numpy as np
 import pytest
 import rasterio
-from click.testing import CliRunner
-from product_fixtures import PRISMA_SWATH, PRISMA_UL, make_prisma
+from product_fixtures import PRISMA_SWATH, PRISMA_UL, info_and_rx, make_prisma
 
 from superad_geo.errors import AmbiguousInputError
 from superad_geo.scene.io import open_scene
-from superad_geo_cli.main import cli
 
 
 def test_prisma_bands_scaling_fill_and_grid(tmp_path):
@@ -46,14 +44,9 @@ def test_prisma_lines_not_running_south_are_refused(tmp_path):
 
 
 def test_info_and_rx_on_prisma(tmp_path):
-    path = make_prisma(tmp_path / "prisma.he5")
-    runner = CliRunner()
-    info = runner.invoke(cli, ["info", str(path)])
-    assert info.exit_code == 0, info.output
-    assert "20 rows × 24 columns" in info.output and "EPSG:32633" in info.output
-    out = tmp_path / "scores.tif"
-    result = runner.invoke(cli, ["detect", str(path), "-o", str(out), "--method", "rx"])
-    assert result.exit_code == 0, result.output
+    path, out = make_prisma(tmp_path / "prisma.he5"), tmp_path / "scores.tif"
+    info = info_and_rx(path, out)
+    assert "20 rows × 24 columns" in info and "EPSG:32633" in info
     with rasterio.open(out) as ds:
         assert (ds.height, ds.width, ds.crs.to_epsg()) == (20, 24, 32633)
         assert ds.transform.c == PRISMA_UL[0] - 15

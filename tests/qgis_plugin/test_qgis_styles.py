@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import textwrap
 
 import numpy as np
 import pytest
-from plugin_support import PLUGIN_ROOT, system_path
+from plugin_support import PLUGIN_ROOT, base_environment, run_qgis_driver, system_path
 
 from superad_geo.evaluation.threshold import threshold_raster
 from superad_geo.scene.write import write_cog
@@ -74,23 +71,8 @@ def test_score_and_mask_styles(qgis_python, tmp_path):
     driver.write_text(DRIVER, encoding="utf-8")
     runtime = tmp_path / "xdg-runtime"
     runtime.mkdir(mode=0o700)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.update(
-        QT_QPA_PLATFORM="offscreen",
-        XDG_RUNTIME_DIR=str(runtime),
-        QGIS_CUSTOM_CONFIG_PATH=str(tmp_path / "profile"),
-        PATH=os.pathsep.join(str(p) for p in system_path()),
-    )
-    completed = subprocess.run(
-        [str(qgis_python), str(driver), str(PLUGIN_ROOT), str(scores), str(mask)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    [line] = [s for s in completed.stdout.splitlines() if s.startswith("REPORT ")]
-    report = json.loads(line[len("REPORT ") :])
+    env = base_environment(tmp_path / "profile", runtime, system_path())
+    report = run_qgis_driver(qgis_python, driver, [str(PLUGIN_ROOT), str(scores), str(mask)], env)
     median, top = np.quantile(values, [0.5, 0.999])
     assert report["scores"]["type"] == "singlebandpseudocolor"
     assert report["scores"]["min"] == pytest.approx(median, abs=0.1)
