@@ -8,9 +8,12 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 import rasterio
+from click.testing import CliRunner
+from product_fixtures import info_and_rx
 
 from superad_geo.scene.bands import select_bands
 from superad_geo.scene.io import open_scene
+from superad_geo_cli.main import cli
 
 NAME = "ENMAP01-____L2A-DT0000001867_20220724T104526Z_008_V010302_20230628T165614Z"
 
@@ -82,3 +85,15 @@ def test_enmap_zip_and_overlapping_vnir_swir(product, tmp_path):
     assert (np.diff(wavelength) < 0).sum() == 1  # SWIR starts below the last VNIR band
     both = select_bands(scene, "930-960nm")  # bands of both detectors, in product order
     assert both["band"].values.tolist() == [84, 85, 86, 95, 96, 97]  # VNIR 84-86, SWIR 95-97
+
+
+def test_cli_takes_the_product_folder_as_one_scene(product, tmp_path):
+    info = info_and_rx(product, tmp_path / "scores.tif")
+    assert "32 rows × 32 columns" in info and "418.2–2445.5 nm" in info
+    with rasterio.open(tmp_path / "scores.tif") as ds:
+        assert (ds.height, ds.width, ds.crs.to_epsg()) == (32, 32, 32633)
+    result = CliRunner().invoke(
+        cli, ["batch", str(product), "--out-dir", str(tmp_path / "out"), "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [line.split("\t")[1] for line in result.stdout.splitlines()] == [str(product)]

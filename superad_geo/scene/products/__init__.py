@@ -12,12 +12,18 @@ scale, nodata) comes first; ``docs/scenes.md`` gives the full precedence.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from superad_geo.scene.products import emit, enmap, neon, prisma
 from superad_geo.scene.products.cube import ProductCube
 
 READERS = (neon, emit, prisma, enmap)
+
+
+def is_product_folder(path: str) -> bool:
+    """True for a folder that holds one product (an EnMAP L2A product folder), not a collection."""
+    return os.path.isdir(path) and enmap.recognises(path)
 
 
 def open_product(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube | None:
