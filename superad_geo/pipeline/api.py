@@ -52,7 +52,7 @@ from superad_geo.pipeline.plan import (
 )
 from superad_geo.pipeline.resume import open_work, read_manifest, tile_loader
 from superad_geo.pipeline.tasks import process_tiles, tile_batches
-from superad_geo.scene.io import output_nodata
+from superad_geo.scene.io import order_dims, output_nodata
 from superad_geo.scene.mosaic import blend
 from superad_geo.scene.statistics import SceneStatistics
 from superad_geo.scene.tiling import Tile, Window
@@ -212,6 +212,7 @@ def detect(
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
     work_dir: str | os.PathLike | None = None,
+    band_dim: str | None = None,
     **params: Any,
 ) -> xr.DataArray:
     """Detect anomalies in a scene of any size; return the score map.
@@ -220,7 +221,7 @@ def detect(
     ----------
     scene : xarray.DataArray or path
         ``(band, y, x)`` scene (e.g. from :func:`superad_geo.open_scene`), or a
-        path to open.
+        path to open. Dimensions are taken by name, never by position.
     tile_size : int or (int, int)
         Tile (core) size in pixels; a scene no larger is one tile.
     overlap : int or (int, int)
@@ -262,6 +263,9 @@ def detect(
     work_dir : path, optional
         Keep finished tiles there, so that an interrupted call resumes (tiles
         of a run with other inputs or options are wiped); default in memory.
+    band_dim : str, optional
+        Name of the band dimension of a DataArray whose bands are not ``band``
+        (e.g. ``"wavelength"``); see :func:`superad_geo.scene.io.prepare_scene`.
     **params
         Engine parameter overrides (``superpixel_size``, ``lr``, ...).
 
@@ -288,6 +292,8 @@ def detect(
     >>> scores.dims, scores.shape
     (('y', 'x'), (64, 64))
     """
+    if isinstance(scene, xr.DataArray):
+        scene = order_dims(scene, band_dim)
     work = Path(work_dir) if work_dir is not None else None
     run, out_dir, results = _score_tiles(
         scene,

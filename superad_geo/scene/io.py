@@ -433,27 +433,7 @@ def prepare_scene(
         (without ``band_dim``) spatial dimensions other than ``y`` and ``x``;
         the message names the dimensions found.
     """
-    named = band_dim or "band"
-    others = [d for d in scene.dims if d != named]
-    if (
-        scene.ndim != 3
-        or named not in scene.dims
-        or (band_dim is None and set(others) != {"y", "x"})
-    ):
-        raise AmbiguousInputError(
-            f"a scene needs dims (band, y, x) by name; got dims {scene.dims} with shape "
-            f"{scene.shape}: rename them (scene.rename(...)) or name the band dimension "
-            "with band_dim="
-        )
-    if band_dim is not None and band_dim != "band":
-        values = scene[band_dim].values if band_dim in scene.coords else None
-        scene = scene.drop_vars(band_dim, errors="ignore").rename({band_dim: "band"})
-        if values is not None and band_dim.startswith("wavelength"):
-            factor = wavelength_factor(scene.attrs.get("wavelength_units"), values)
-            scene = scene.assign_coords(wavelength=("band", values.astype(float) * factor))
-    if set(others) != {"y", "x"}:
-        scene = scene.rename(dict(zip(others, ("y", "x"), strict=True)))
-    scene = scene.transpose("band", "y", "x")
+    scene = order_dims(scene, band_dim)
     already = scene.rio.encoded_nodata is not None and nodata is None
     if "band" not in scene.coords:
         scene = scene.assign_coords(band=np.arange(1, scene.sizes["band"] + 1))
@@ -483,6 +463,37 @@ def prepare_scene(
     return result.rio.write_nodata(
         np.nan if raw_nodata is None else float(raw_nodata), encoded=True
     )
+
+
+def order_dims(scene: xr.DataArray, band_dim: str | None = None) -> xr.DataArray:
+    """``scene`` with dims ``(band, y, x)``, taken by name (see :func:`prepare_scene`).
+
+    Raises
+    ------
+    AmbiguousInputError
+        Naming the dimensions found, when they cannot be told by name.
+    """
+    named = band_dim or "band"
+    others = [d for d in scene.dims if d != named]
+    if (
+        scene.ndim != 3
+        or named not in scene.dims
+        or (band_dim is None and set(others) != {"y", "x"})
+    ):
+        raise AmbiguousInputError(
+            f"a scene needs dims (band, y, x) by name; got dims {scene.dims} with shape "
+            f"{scene.shape}: rename them (scene.rename(...)) or name the band dimension "
+            "with band_dim="
+        )
+    if band_dim is not None and band_dim != "band":
+        values = scene[band_dim].values if band_dim in scene.coords else None
+        scene = scene.drop_vars(band_dim, errors="ignore").rename({band_dim: "band"})
+        if values is not None and band_dim.startswith("wavelength"):
+            factor = wavelength_factor(scene.attrs.get("wavelength_units"), values)
+            scene = scene.assign_coords(wavelength=("band", values.astype(float) * factor))
+    if set(others) != {"y", "x"}:
+        scene = scene.rename(dict(zip(others, ("y", "x"), strict=True)))
+    return scene.transpose("band", "y", "x")
 
 
 def output_nodata(scene: xr.DataArray) -> float:

@@ -53,3 +53,14 @@ def test_score_cube_refuses_band_last_where_it_can_tell():
     wavelengths = [450.0, 550.0, 650.0, 850.0, 1600.0]
     with pytest.raises(AmbiguousInputError, match=r"shape \(30, 40, 5\) but 5 wavelengths"):
         score_cube(cube.values, steps=1, wavelengths=wavelengths)
+
+
+def test_detect_takes_band_dim():
+    cube = _array(("lat", "lon", "wavelength"), shape=(30, 40, 6))
+    scores = superad_geo.detect(cube, method="rx", band_dim="wavelength")
+    assert scores.dims == ("y", "x") and scores.shape == (30, 40)
+    reference = superad_geo.detect(
+        cube.transpose("wavelength", "lat", "lon").rename(wavelength="band", lat="y", lon="x"),
+        method="rx",
+    )
+    np.testing.assert_array_equal(scores.values, reference.values)
