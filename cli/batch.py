@@ -129,16 +129,17 @@ def expand_inputs(inputs: tuple[str, ...] | list[str]) -> list[str]:
     return unique
 
 
-def expand_stac(inputs: tuple[str, ...], asset: str | None) -> tuple[list[str], dict[str, str]]:
+def expand_stac(inputs: tuple[str, ...], asset: str | None) -> tuple[list[str], dict[str, Any]]:
     """Split STAC Item/ItemCollection files from the other inputs.
 
     Returns the other inputs and, for each STAC item, its chosen asset's GDAL
-    path mapped to the item id (outputs and manifest rows are named by it).
+    path mapped to the :class:`~superad_geo.scene.stac.StacScene` (outputs
+    and manifest rows are named by the item id).
     """
     from superad_geo.scene.stac import is_stac, stac_scenes
 
     others: list[str] = []
-    items: dict[str, str] = {}
+    items: dict[str, Any] = {}
     for item in inputs:
         if not is_stac(item):
             others.append(item)
@@ -149,7 +150,7 @@ def expand_stac(inputs: tuple[str, ...], asset: str | None) -> tuple[list[str], 
                 "(e.g. --asset image)",
                 param_hint="'--asset'",
             )
-        items.update({s.path: s.item_id for s in stac_scenes(item, asset)})
+        items.update({s.path: s for s in stac_scenes(item, asset)})
     return others, items
 
 
@@ -251,7 +252,8 @@ def batch(
     INPUT may be files, folders (their raster files), glob patterns, a
     .txt/.lst file listing one path per line, or a STAC Item/ItemCollection
     (.json) with --asset KEY: each item's asset is scored into
-    OUT_DIR/<item id>.tif (remote hrefs are read through /vsicurl/, /vsis3/).
+    OUT_DIR/<item id>.tif (remote hrefs are read through /vsicurl/, /vsis3/),
+    with a STAC Item of the result beside it, OUT_DIR/<item id>.tif.json.
     The options are those of `detect`. A manifest, OUT_DIR/manifest.csv, records each scene's status
     (ok, skipped, failed), seconds, output, parameters and error.
 
@@ -275,8 +277,11 @@ def batch(
     others, stac_items = expand_stac(inputs, asset)
     scenes = (expand_inputs(others) if others or not stac_items else []) + list(stac_items)
 
+    def item_id(scene: str) -> str:
+        return stac_items[scene].item_id if scene in stac_items else ""
+
     def name_of(scene: str) -> str:
-        return stac_items.get(scene) or _stem(scene)
+        return item_id(scene) or _stem(scene)
 
     by_stem: dict[str, str] = {}
     for s in scenes:
@@ -289,7 +294,7 @@ def batch(
         by_stem[stem] = s
     if dry_run:
         for s in scenes:
-            click.echo(f"{stac_items.get(s, '-')}\t{s}\t{Path(out_dir) / (name_of(s) + '.tif')}")
+            click.echo(f"{item_id(s) or '-'}\t{s}\t{Path(out_dir) / (name_of(s) + '.tif')}")
         return
     folder = Path(out_dir)
     try:
@@ -308,7 +313,7 @@ def batch(
         out = folder / f"{name_of(s)}.tif"
         if out.exists() and not opts["overwrite"] and _is_complete(out, s):
             rows.append(
-                {"scene": s, "item": stac_items.get(s, ""), "status": "skipped",
+                {"scene": s, "item": item_id(s), "status": "skipped",
                  "seconds": 0.0, "output": str(out), "parameters": params_json, "error": ""}
             )  # fmt: skip
             continue
@@ -325,9 +330,13 @@ def batch(
     def record(scene: str, out: Path, seconds: float, exc: BaseException | None) -> None:
         nonlocal done
         done += 1
+        if exc is None and scene in stac_items:  # catalogue the result next to its input
+            from superad_geo.scene.stac import write_result_item
+
+            write_result_item(stac_items[scene], out)
         row = {
             "scene": scene,
-            "item": stac_items.get(scene, ""),
+            "item": item_id(scene),
             "status": "ok" if exc is None else "failed",
             "seconds": round(seconds, 3),
             "output": str(out) if exc is None else "",

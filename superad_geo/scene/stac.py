@@ -24,6 +24,9 @@ _VSI = {
 }
 
 
+_TIMES = ("datetime", "start_datetime", "end_datetime")
+
+
 @dataclass(frozen=True)
 class StacScene:
     """One item's chosen asset."""
@@ -33,6 +36,8 @@ class StacScene:
     """The asset's absolute href, as the catalogue gives it."""
     path: str
     """What GDAL reads: a local path or a ``/vsi...`` path."""
+    times: tuple[tuple[str, str], ...] = ()
+    """The item's ``datetime``, ``start_datetime`` and ``end_datetime`` properties that are set."""
 
 
 def is_stac(path: str | os.PathLike) -> bool:
@@ -95,5 +100,57 @@ def stac_scenes(path: str | os.PathLike, asset: str) -> list[StacScene]:
         href = item.assets[asset].href
         if "://" not in href and not href.startswith("/"):
             href = str((path.parent / href).resolve())
-        scenes.append(StacScene(item_id=item.id, href=href, path=gdal_path(href)))
+        times = tuple((k, item.properties[k]) for k in _TIMES if item.properties.get(k))
+        scenes.append(StacScene(item.id, href, gdal_path(href), times))
     return scenes
+
+
+def write_result_item(scene: StacScene, output: str | os.PathLike) -> Path:
+    """Write ``<output>.json``: a STAC Item of the score raster of ``scene``.
+
+    Its id is ``<item id>-anomalies``, its geometry the raster's footprint
+    (WGS 84), its times the source item's; the asset ``scores``
+    (relative href) is the raster, and the properties hold the raster's run
+    record (the ``SUPERAD_*`` tags) and a ``derived_from`` link to the
+    source asset.
+    """
+    import pystac
+    import rasterio
+    from rasterio.warp import transform_geom
+
+    output = Path(output)
+    with rasterio.open(output) as ds:
+        left, bottom, right, top = ds.bounds
+        footprint = {
+            "type": "Polygon",
+            "coordinates": [
+                [[left, bottom], [right, bottom], [right, top], [left, top], [left, bottom]]
+            ],
+        }
+        if ds.crs is not None:
+            footprint = transform_geom(ds.crs, "EPSG:4326", footprint)
+        record = {k: v for k, v in ds.tags().items() if k.startswith("SUPERAD_")}
+    ring = footprint["coordinates"][0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    times = dict(scene.times)
+    stamp = times.pop("datetime", None)
+    item = pystac.Item(
+        id=f"{scene.item_id}-anomalies",
+        geometry=footprint,
+        bbox=[min(xs), min(ys), max(xs), max(ys)],
+        datetime=pystac.utils.str_to_datetime(stamp) if stamp else None,
+        properties={**times, "superad:record": record},
+    )
+    item.add_asset(
+        "scores",
+        pystac.Asset(
+            href=f"./{output.name}",
+            media_type=pystac.MediaType.COG,
+            roles=["data"],
+            title="anomaly scores",
+        ),
+    )
+    item.add_link(pystac.Link("derived_from", scene.href, title=scene.item_id))
+    target = output.with_name(output.name + ".json")
+    target.write_text(json.dumps(item.to_dict(include_self_link=False), indent=1))
+    return target

@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
+import pystac
 import pytest
 import rasterio
+from rasterio.warp import transform_bounds
 
 
 def _feature(item_id, href):
@@ -74,6 +77,17 @@ def test_local_item_collection_is_scored_by_item_id(run, local_items, tmp_path):
         assert row["output"] == str(out / f"{row['item']}.tif")
         with rasterio.open(row["output"]) as scores, rasterio.open(tile) as src:
             assert scores.transform == src.transform and scores.crs == src.crs
+            tags = scores.tags()
+            west, south, east, north = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+        result_item = pystac.Item.from_file(row["output"] + ".json")
+        assert result_item.id == f"{row['item']}-anomalies"
+        assert result_item.datetime.isoformat() == "2022-07-24T10:45:26+00:00"
+        assert result_item.assets["scores"].href.endswith(f"{row['item']}.tif")
+        assert result_item.properties["superad:record"]["SUPERAD_BANDS"] == tags["SUPERAD_BANDS"]
+        assert [link.title for link in result_item.links if link.rel == "derived_from"] == [
+            row["item"]
+        ]
+        np.testing.assert_allclose(result_item.bbox, [west, south, east, north], atol=1e-3)
 
 
 def test_stac_needs_an_existing_asset(run, local_items, tmp_path):
