@@ -50,6 +50,26 @@ def test_neon_nodata_pixels_become_nan(tmp_path, neon):
     assert np.isfinite(scene.isel(y=3, x=5).values).all()
 
 
+def test_neon_fwhm_and_water_vapour_windows(tmp_path, neon):
+    """Full NEON products add FWHM and the Band_Window_*_Nanometers attributes."""
+    copy = tmp_path / "neon.h5"
+    copy.write_bytes(Path(neon).read_bytes())
+    with h5py.File(copy, "r+") as f:
+        spectral = f["SJER/Reflectance/Metadata/Spectral_Data"]
+        spectral["FWHM"] = np.full(426, 5.8)
+        cube = f["SJER/Reflectance/Reflectance_Data"]
+        cube.attrs["Band_Window_1_Nanometers"] = np.array([1340, 1445], dtype="i4")
+        cube.attrs["Band_Window_2_Nanometers"] = np.array([1790, 1955], dtype="i4")
+        wavelength = spectral["Wavelength"][()]
+    scene = open_scene(copy)
+    np.testing.assert_array_equal(scene["fwhm"].values, 5.8)
+    inside = ((wavelength >= 1340) & (wavelength <= 1445)) | (
+        (wavelength >= 1790) & (wavelength <= 1955)
+    )
+    assert inside.sum() > 40
+    np.testing.assert_array_equal(scene["bbl"].values, ~inside)
+
+
 def test_several_datasets_are_refused_by_name(tmp_path):
     path = tmp_path / "two.h5"
     with h5py.File(path, "w") as f:
