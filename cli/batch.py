@@ -26,13 +26,13 @@ from superad_geo_cli.common import (
     show_warnings,
 )
 from superad_geo_cli.detect import detect_kwargs
-from superad_geo_cli.options import detect_options
+from superad_geo_cli.options import _is_product_folder, detect_options
 from superad_geo_cli.progress import format_duration, make_progress
 
 __all__ = ["MANIFEST", "RASTER_SUFFIXES", "batch", "expand_inputs"]
 
 MANIFEST = "manifest.csv"
-MANIFEST_FIELDS = ("scene", "status", "seconds", "output", "parameters", "error")
+MANIFEST_FIELDS = ("scene", "item", "status", "seconds", "output", "parameters", "error")
 #: File endings taken from a folder (ENVI images are found through their .hdr).
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".mat", ".img", ".nc", ".jp2", ".h5", ".he5")
 LIST_SUFFIXES = (".txt", ".lst", ".list")
@@ -97,7 +97,9 @@ def expand_inputs(inputs: tuple[str, ...] | list[str]) -> list[str]:
         p = Path(item)
         if not p.exists():
             raise click.BadParameter(f"{item!r} does not exist", param_hint="INPUT")
-        if p.is_dir():
+        if p.is_dir() and _is_product_folder(item):  # one scene (EnMAP L2A), not a folder
+            scenes.append(item)
+        elif p.is_dir():
             found = _scan_folder(p)
             if not found:
                 echo_err(f"Warning: no raster file in folder {item!r}")
@@ -126,6 +128,31 @@ def expand_inputs(inputs: tuple[str, ...] | list[str]) -> list[str]:
     if not unique:
         raise click.BadParameter("no scene found in the inputs", param_hint="INPUT")
     return unique
+
+
+def expand_stac(inputs: tuple[str, ...], asset: str | None) -> tuple[list[str], dict[str, Any]]:
+    """Split STAC Item/ItemCollection files from the other inputs.
+
+    Returns the other inputs and, for each STAC item, its chosen asset's GDAL
+    path mapped to the :class:`~superad_geo.scene.stac.StacScene` (outputs
+    and manifest rows are named by the item id).
+    """
+    from superad_geo import is_stac, stac_scenes
+
+    others: list[str] = []
+    items: dict[str, Any] = {}
+    for item in inputs:
+        if not is_stac(item):
+            others.append(item)
+            continue
+        if asset is None:
+            raise click.BadParameter(
+                f"{item!r} is a STAC catalogue: choose the asset to score with --asset "
+                "(e.g. --asset image)",
+                param_hint="'--asset'",
+            )
+        items.update({s.path: s for s in stac_scenes(item, asset)})
+    return others, items
 
 
 def _stem(scene: str) -> str:
@@ -186,14 +213,36 @@ def _error_text(exc: BaseException) -> str:
     type=click.Path(file_okay=False, path_type=str),
     help="Folder for the score rasters and manifest.csv (created if needed).",
 )
+@click.option(
+    "--asset",
+    default=None,
+    metavar="KEY",
+    help="For STAC Item/ItemCollection inputs (.json): the asset of each item to score.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List the scenes (STAC item ids), the paths that would be read and the outputs; "
+    "score nothing.",
+)
 @detect_options
 @click.pass_context
-def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any) -> None:
+def batch(
+    ctx: click.Context,
+    inputs: tuple[str, ...],
+    out_dir: str,
+    asset: str | None,
+    dry_run: bool,
+    **opts: Any,
+) -> None:
     """Score every scene of INPUT... into OUT_DIR/<scene stem>.tif.
 
-    INPUT may be files, folders (their raster files), glob patterns, or a
-    .txt/.lst file listing one path per line. The options are those of
-    `detect`. A manifest, OUT_DIR/manifest.csv, records each scene's status
+    INPUT may be files, folders (their raster files), glob patterns, a
+    .txt/.lst file listing one path per line, or a STAC Item/ItemCollection
+    (.json) with --asset KEY: each item's asset is scored into
+    OUT_DIR/<item id>.tif (remote hrefs are read through /vsicurl/, /vsis3/),
+    with a STAC Item of the result beside it, OUT_DIR/<item id>.tif.json.
+    The options are those of `detect`. A manifest, OUT_DIR/manifest.csv, records each scene's status
     (ok, skipped, failed), seconds, output, parameters and error.
 
     Scenes whose output already exists and is complete are skipped (unless
@@ -210,18 +259,31 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
       superad-geo batch archive/ --out-dir scores/
       superad-geo batch 'archive/*.tif' scenes.txt --out-dir scores/ --method rx
       superad-geo batch archive/ --out-dir /shared/scores --scheduler tcp://head:8786
+      superad-geo batch items.json --asset image --out-dir scores/ --dry-run
     """
     show_warnings(opts["quiet"])
-    scenes = expand_inputs(inputs)
+    others, stac_items = expand_stac(inputs, asset)
+    scenes = (expand_inputs(others) if others or not stac_items else []) + list(stac_items)
+
+    def item_id(scene: str) -> str:
+        return stac_items[scene].item_id if scene in stac_items else ""
+
+    def name_of(scene: str) -> str:
+        return item_id(scene) or _stem(scene)
+
     by_stem: dict[str, str] = {}
     for s in scenes:
-        stem = _stem(s)
+        stem = name_of(s)
         if stem in by_stem:
             raise click.BadParameter(
                 f"{by_stem[stem]!r} and {s!r} would both write {stem}.tif; rename one",
                 param_hint="INPUT",
             )
         by_stem[stem] = s
+    if dry_run:
+        for s in scenes:
+            click.echo(f"{item_id(s) or '-'}\t{s}\t{Path(out_dir) / (name_of(s) + '.tif')}")
+        return
     folder = Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -236,11 +298,11 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
     rows: list[dict[str, Any]] = []
     todo: list[tuple[str, Path]] = []
     for s in scenes:
-        out = folder / f"{_stem(s)}.tif"
+        out = folder / f"{name_of(s)}.tif"
         if out.exists() and not opts["overwrite"] and _is_complete(out, s):
             rows.append(
-                {"scene": s, "status": "skipped", "seconds": 0.0, "output": str(out),
-                 "parameters": params_json, "error": ""}
+                {"scene": s, "item": item_id(s), "status": "skipped",
+                 "seconds": 0.0, "output": str(out), "parameters": params_json, "error": ""}
             )  # fmt: skip
             continue
         todo.append((s, out))
@@ -256,8 +318,13 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
     def record(scene: str, out: Path, seconds: float, exc: BaseException | None) -> None:
         nonlocal done
         done += 1
+        if exc is None and scene in stac_items:  # catalogue the result next to its input
+            from superad_geo import write_result_item
+
+            write_result_item(stac_items[scene], out)
         row = {
             "scene": scene,
+            "item": item_id(scene),
             "status": "ok" if exc is None else "failed",
             "seconds": round(seconds, 3),
             "output": str(out) if exc is None else "",
@@ -286,7 +353,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
             for s, out in todo:
                 start = time.monotonic()
                 try:
-                    _run_one(s, str(out), run_opts, progress=progress.child(scene=_stem(s)))
+                    _run_one(s, str(out), run_opts, progress=progress.child(scene=name_of(s)))
                 except Exception as exc:  # noqa: BLE001 - one scene's failure stops nothing
                     record(s, out, time.monotonic() - start, exc)
                 else:
@@ -305,7 +372,10 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
 
 def _run_distributed(todo, opts, address, record) -> None:
     """Run the scenes as tasks on a dask.distributed cluster, recording as they finish."""
-    from distributed import Client, as_completed
+    from superad_geo import require
+
+    distributed = require("distributed", "batch --scheduler")
+    Client, as_completed = distributed.Client, distributed.as_completed
 
     task_opts = dict(opts)
     task_opts["progress"] = "none"

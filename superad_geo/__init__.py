@@ -11,7 +11,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from superad_geo.errors import (
+    AmbiguousInputError,
     BandSelectionError,
+    DependencyError,
     DeviceError,
     InputError,
     NoValidPixelsError,
@@ -46,6 +48,11 @@ _LAZY: dict[str, str] = {
     "read_mat": "superad_geo.scene.mat",
     "read_mat_truth": "superad_geo.scene.mat",
     "make_scene": "superad_geo.scene.synthetic",
+    "is_product_folder": "superad_geo.scene.products",
+    "is_stac": "superad_geo.scene.stac",
+    "stac_scenes": "superad_geo.scene.stac",
+    "write_result_item": "superad_geo.scene.stac",
+    "require": "superad_geo.extras",
     "parse_band_spec": "superad_geo.scene.bands",
     "select_bands": "superad_geo.scene.bands",
     "scene_wavelengths": "superad_geo.scene.bands",
@@ -62,9 +69,11 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "AmbiguousInputError",
     "BandSelectionError",
     "DEFAULTS",
     "DETECTORS",
+    "DependencyError",
     "DetectOptions",
     "DeviceError",
     "Execution",
@@ -101,6 +110,11 @@ __all__ = [
     "select_bands",
     "threshold_raster",
     "tile_plan",
+    "is_product_folder",
+    "is_stac",
+    "require",
+    "stac_scenes",
+    "write_result_item",
 ]
 
 
@@ -125,6 +139,7 @@ if TYPE_CHECKING:
     from superad_geo.evaluation.metrics import prepare as prepare_scores
     from superad_geo.evaluation.quicklook import render_quicklook, save_png
     from superad_geo.evaluation.threshold import threshold_raster
+    from superad_geo.extras import require
     from superad_geo.files import atomic_write, check_output, one_line
     from superad_geo.model.presets import PRESETS
     from superad_geo.model.training import score_cube, score_cubes
@@ -134,4 +149,6 @@ if TYPE_CHECKING:
     from superad_geo.scene.bands import parse_band_spec, scene_wavelengths, select_bands
     from superad_geo.scene.io import open_scene
     from superad_geo.scene.mat import read_mat, read_mat_truth
+    from superad_geo.scene.products import is_product_folder
+    from superad_geo.scene.stac import is_stac, stac_scenes, write_result_item
     from superad_geo.scene.synthetic import make_scene

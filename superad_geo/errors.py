@@ -44,3 +44,11 @@ class DeviceError(SuperadGeoError):
 
 class OutputError(SuperadGeoError):
     """The output cannot be written (exists, folder missing, not writable)."""
+
+
+class AmbiguousInputError(InputError):
+    """The input can be read more than one way (several datasets, unnamed axes); choose one."""
+
+
+class DependencyError(SuperadGeoError):
+    """An optional dependency this command needs is missing (the message names the extra)."""

@@ -3,7 +3,7 @@
     model        imports nothing else of the package (but errors); the only home of torch
     scene        never imports model, detectors, pipeline, options, or torch
     detectors    imports model and torch only inside functions (lazily)
-    pipeline     imports scene, detectors, options, files, errors; never model or torch
+    pipeline     imports scene, detectors, options, files, extras, errors; never model or torch
     evaluation   never imports model, detectors, pipeline, or torch
     cli          imports only the public API: ``superad_geo`` itself
     qgis_plugin  imports nothing of the package (QGIS's Python has no torch)
@@ -110,9 +110,14 @@ def violations(root: Path = ROOT) -> list[str]:
                 if _under(t, *layers("pipeline", "evaluation")):
                     bad(imp, "detectors sit below the pipeline")
             elif layer == "pipeline":
-                allowed = layers("scene", "detectors", "options", "files", "errors", "pipeline")
+                allowed = layers(
+                    "scene", "detectors", "options", "files", "extras", "errors", "pipeline"
+                )
                 if _under(t, "torch") or (_under(t, pkg) and not _under(t, *allowed)):
-                    bad(imp, "pipeline imports scene, detectors, options, files and errors only")
+                    bad(
+                        imp,
+                        "pipeline imports scene, detectors, options, files, extras, errors only",
+                    )
             elif layer == "evaluation" and _under(
                 t, "torch", *layers("model", "detectors", "pipeline")
             ):

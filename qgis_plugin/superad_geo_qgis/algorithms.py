@@ -17,6 +17,7 @@ from qgis.core import (
 
 from . import defaults
 from .base import SuperadAlgorithm, _is_set, _raster_file
+from .styles import MASK_QML
 
 __all__ = ["DetectAlgorithm", "RxAlgorithm", "ThresholdAlgorithm"]
 
@@ -213,6 +214,7 @@ class ThresholdAlgorithm(SuperadAlgorithm):
     """``superad:threshold``: a binary anomaly mask (and polygons) from a score raster."""
 
     ID = "threshold"
+    STYLES = {"OUTPUT": MASK_QML}
     DISPLAY_NAME = "Threshold anomaly scores"
     OPTIONS = ("QUANTILE", "FAR", "VECTOR")
     HELP = (

@@ -45,6 +45,7 @@ from .runner import (
     find_executable,
     run_command,
 )
+from .styles import MASK_QML, SCORES_QML, style_outputs
 
 ICON_PATH = os.path.join(os.path.dirname(__file__), "icon.png")
 
@@ -104,6 +105,8 @@ class SuperadAlgorithm(QgsProcessingAlgorithm):
 
     INPUT = "INPUT"
     OUTPUT = "OUTPUT"
+    #: Style of each output loaded into the project (parameter key -> .qml).
+    STYLES = {"OUTPUT": SCORES_QML, "MASK_OUT": MASK_QML}
     ID = ""
     DISPLAY_NAME = ""
     HELP = ""
@@ -396,5 +399,6 @@ class SuperadAlgorithm(QgsProcessingAlgorithm):
             run_command(args, feedback)
         except CommandError as exc:
             raise QgsProcessingException(str(exc)) from exc
+        style_outputs(context, self._output_paths, self.STYLES)
         # the paths build_command chose (a temporary output gets a new name per call)
         return dict(self._output_paths)

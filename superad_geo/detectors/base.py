@@ -7,7 +7,8 @@ The pipeline knows nothing of any method. It asks the detector, in order:
 3. :meth:`~Detector.scene_pass` — scene-wide state computed once (e.g. RX's
    mean and covariance) from the statistics pass's blocks;
 4. :meth:`~Detector.score` — score a batch of filled tiles, on a worker;
-5. :meth:`~Detector.record` — what the output's tags record of its options.
+5. :meth:`~Detector.record` and :meth:`~Detector.resources_used` — what the
+   output's tags record of its options and of the device and batch size used.
 
 A new detector is one module in this package with an object satisfying the
 protocol, added to :data:`superad_geo.detectors.DETECTORS`.
@@ -86,3 +87,6 @@ class Detector(Protocol):
 
     def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
         """The method's options as recorded in the output (JSON-ready)."""
+
+    def resources_used(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """What the run resolved for the record (e.g. the device used for ``"auto"``)."""

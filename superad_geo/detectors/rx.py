@@ -179,5 +179,8 @@ class RX:
     def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
         return {}
 
+    def resources_used(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        return {}
+
 
 DETECTOR = RX()

@@ -170,6 +170,14 @@ class SuperAD:
             "batch_size": execution.batch_size or "auto",
         }
 
+    def resources_used(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        from superad_geo.model.devices import resolve_device
+
+        return {
+            "device_used": str(resolve_device(config["device"])),
+            "batch_size_used": int(config["batch_size"]),
+        }
+
 
 DETECTOR = SuperAD()
 

@@ -163,8 +163,9 @@ def render_quicklook(
     --------
     >>> render_quicklook(scene, "look.png", scores=scores)  # doctest: +SKIP
     """
-    import matplotlib
+    from superad_geo.extras import require
 
+    matplotlib = require("matplotlib", "a quicklook")
     matplotlib.use("Agg", force=False)
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable

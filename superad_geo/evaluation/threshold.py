@@ -33,6 +33,7 @@ import numpy as np
 from superad_geo.errors import InputError, OutputError
 from superad_geo.evaluation.regions import VECTOR_DRIVERS, anomaly_regions, write_regions
 from superad_geo.files import check_output
+from superad_geo.scene.write import write_cog
 
 __all__ = [
     "MASK_NODATA",
@@ -46,6 +47,10 @@ __all__ = [
 
 MASK_NODATA = 255
 """Value of the mask where the score raster has no score."""
+
+MASK_COLOURS = {0: (0, 0, 0, 255), 1: (255, 0, 0, 255), MASK_NODATA: (255, 255, 255, 255)}
+"""Colour table of the mask: anomalies red, background black (TIFF colour tables hold no
+transparency: nodata is 255, and the QGIS plugin's style shows 0 as transparent)."""
 
 _BINS = 4096
 _COLLECT_LIMIT = 1 << 21  # values gathered in memory for the final exact sort
@@ -229,10 +234,6 @@ def _select_exact(blocks: Callable[[], Iterator[tuple]], rank: int, lo: float, h
         cur_lo, cur_hi = float(new_lo), float(new_hi)
 
 
-def _temp_path(dst: Path) -> Path:
-    return dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-
-
 def threshold_raster(
     src: str | os.PathLike,
     dst: str | os.PathLike,
@@ -314,44 +315,47 @@ def threshold_raster(
             raise NoValidPixelsError(f"the score raster {str(src)!r} has no valid pixel")
         t = _select_exact(blocks, _rank(n, quantile, far), float(lo), float(hi))
 
-        profile = {
-            "driver": "GTiff",
-            "dtype": "uint8",
-            "count": 1,
-            "width": ds.width,
-            "height": ds.height,
-            "crs": ds.crs,
-            "transform": ds.transform,
-            "nodata": MASK_NODATA,
-            "compress": "deflate",
+        rule = f"quantile={quantile}" if quantile is not None else f"far={far}"
+        record = {k: v for k, v in ds.tags().items() if k.startswith("SUPERAD_")}
+        tags = {
+            **record,
+            "SUPERAD_MASK": f"1 where the score > {t!r} ({rule}), 0 elsewhere, "
+            f"{MASK_NODATA} without a score",
+            "threshold": repr(t),
+            "rule": rule,
+            "source": Path(str(src)).name,
         }
-        if ds.width >= 256 and ds.height >= 256:
-            profile.update(tiled=True, blockxsize=256, blockysize=256)
-        tmp = _temp_path(dst)
-        n_flagged = 0
-        try:
-            with rasterio.open(tmp, "w", **profile) as out:
-                out.update_tags(
-                    threshold=repr(t),
-                    rule=f"quantile={quantile}" if quantile is not None else f"far={far}",
-                    source=Path(str(src)).name,
-                )
-                for win, arr in blocks():
-                    mask = np.full(arr.shape, MASK_NODATA, dtype=np.uint8)
-                    ok = np.isfinite(arr)
-                    mask[ok] = arr[ok] > t
-                    n_flagged += int((mask == 1).sum())
-                    out.write(mask, 1, window=win)
-            n_regions = None
-            if vector is not None:
-                scores = np.ma.filled(ds.read(1, masked=True).astype(np.float32), np.nan)
-                with rasterio.open(tmp) as m:
-                    mask = m.read(1)
-                regions = anomaly_regions(mask == 1, scores, transform=ds.transform)
-                write_regions(regions, vector, crs=ds.crs, overwrite=overwrite)
-                n_regions = len(regions)
-            os.replace(tmp, dst)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        flagged = [0]
+
+        def mask_blocks() -> Iterator[tuple]:
+            for win, arr in blocks():
+                mask = np.full(arr.shape, MASK_NODATA, dtype=np.uint8)
+                ok = np.isfinite(arr)
+                mask[ok] = arr[ok] > t
+                flagged[0] += int((mask == 1).sum())
+                yield win, mask
+
+        write_cog(
+            dst,
+            mask_blocks(),
+            shape=(ds.height, ds.width),
+            transform=ds.transform,
+            crs=ds.crs,
+            nodata=MASK_NODATA,
+            dtype="uint8",
+            tags=tags,
+            description="anomaly mask",
+            overwrite=overwrite,
+            resampling="NEAREST",
+            colormap=MASK_COLOURS,
+        )
+        n_flagged = flagged[0]
+        n_regions = None
+        if vector is not None:
+            scores = np.ma.filled(ds.read(1, masked=True).astype(np.float32), np.nan)
+            with rasterio.open(dst) as m:
+                mask = m.read(1)
+            regions = anomaly_regions(mask == 1, scores, transform=ds.transform)
+            write_regions(regions, vector, crs=ds.crs, overwrite=overwrite)
+            n_regions = len(regions)
     return ThresholdResult(threshold=t, n_valid=n, n_flagged=n_flagged, n_regions=n_regions)

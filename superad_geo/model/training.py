@@ -12,6 +12,7 @@ import torch
 
 from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.model.adaconv import select_taps
+from superad_geo.model.axes import band_first
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.mining import background_mask, pixel_loss
 from superad_geo.model.network import SuperADNet
@@ -40,7 +41,12 @@ def score_cube(
     Parameters
     ----------
     cube : np.ndarray
-        Hyperspectral cube of shape ``(band, y, x)`` in its raw units.
+        Hyperspectral cube of shape ``(band, y, x)`` in its raw units. The
+        band axis is checked to be first where that can be told: a
+        DataArray's first dimension must be named ``band``, and the first
+        axis must match ``wavelengths`` when given
+        (:func:`superad_geo.model.axes.band_first`); a bare array is not
+        guessed about.
     preset : str
         Parameter set: ``"default"``, ``"reference"`` or ``"fast"``.
     steps : int, optional
@@ -73,6 +79,8 @@ def score_cube(
     ------
     InputError
         If the cube is not 3-D or is smaller than the AdaConv window.
+    AmbiguousInputError
+        If the band axis is seen not to be first.
     NoValidPixelsError
         If no pixel is valid.
 
@@ -136,6 +144,7 @@ def score_cubes(
     """
     if not cubes:
         return []
+    cubes = [band_first(cube, wavelengths=params.get("wavelengths")) for cube in cubes]
     shapes = {np.shape(cube) for cube in cubes}
     if len(shapes) != 1:
         raise InputError(f"cubes scored together must share one shape, got {sorted(shapes)}")

@@ -45,10 +45,10 @@ from superad_geo.options import DEFAULTS, split_options
 from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback
 from superad_geo.pipeline.resume import tile_loader
 from superad_geo.pipeline.tasks import mosaic_strips, score_tiles
-from superad_geo.scene.io import output_nodata
+from superad_geo.scene.io import order_dims, output_nodata
 from superad_geo.scene.statistics import SceneStatistics
 from superad_geo.scene.tiling import Window
-from superad_geo.scene.write import software_tags, write_cog, write_mask
+from superad_geo.scene.write import band_tags, software_tags, write_cog, write_mask
 
 
 @dataclass
@@ -107,6 +107,7 @@ def detect(
     batch_size: int | None = DEFAULTS["batch_size"],
     progress: ProgressCallback | None = None,
     work_dir: str | os.PathLike | None = None,
+    band_dim: str | None = None,
     **params: Any,
 ) -> xr.DataArray:
     """Detect anomalies in a scene of any size; return the score map.
@@ -115,7 +116,7 @@ def detect(
     ----------
     scene : xarray.DataArray or path
         ``(band, y, x)`` scene (e.g. from :func:`superad_geo.open_scene`), or a
-        path to open.
+        path to open. Dimensions are taken by name, never by position.
     tile_size : int or (int, int)
         Tile (core) size in pixels; a scene no larger is one tile.
     overlap : int or (int, int)
@@ -157,6 +158,9 @@ def detect(
     work_dir : path, optional
         Keep finished tiles there, so that an interrupted call resumes (tiles
         of a run with other inputs or options are wiped); default in memory.
+    band_dim : str, optional
+        Name of the band dimension of a DataArray whose bands are not ``band``
+        (e.g. ``"wavelength"``); see :func:`superad_geo.scene.io.prepare_scene`.
     **params
         Engine parameter overrides (``superpixel_size``, ``lr``, ...).
 
@@ -184,6 +188,8 @@ def detect(
     (('y', 'x'), (64, 64))
     """
     options, execution = split_options(locals())
+    if isinstance(scene, xr.DataArray):
+        scene = order_dims(scene, band_dim)
     work = Path(work_dir) if work_dir is not None else None
     run, out_dir, results = score_tiles(scene, work, options, execution, progress)
     load = tile_loader(out_dir, results)
@@ -288,7 +294,7 @@ def detect_file(
     load = tile_loader(tiles_dir, {})
     tags = software_tags(
         options.method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
-    )
+    ) | band_tags(run.scene)
 
     def strips() -> Iterator[tuple[Window, np.ndarray]]:
         total = math.ceil(run.scene.sizes["y"] / WRITE_ROWS)

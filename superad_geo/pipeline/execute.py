@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from superad_geo.errors import InputError
+from superad_geo.extras import require
 from superad_geo.scene.validity import materialise
 
 
@@ -18,8 +19,7 @@ class Executor:
         self._own_client = False
         self.workers = max(1, int(workers))
         if scheduler is not None:
-            from distributed import Client
-
+            Client = require("distributed", "a dask scheduler").Client
             if isinstance(scheduler, Client):
                 self.client = scheduler
             else:

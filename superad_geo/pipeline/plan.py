@@ -223,4 +223,5 @@ def plan_run(
     if config["batch_size"] is None:
         largest = max(tile.padded.height * tile.padded.width for tile in tiles)
         config["batch_size"] = detector.batch_size(execution, largest, int(keep.size))
+    parameters.update(detector.resources_used(config))
     return Run(scene, roi_mask, stats, tiles, config, parameters, fingerprint)

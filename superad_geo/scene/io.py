@@ -34,8 +34,9 @@ import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
-from superad_geo.errors import InputError
+from superad_geo.errors import AmbiguousInputError, InputError
 from superad_geo.scene.mat import read_mat
+from superad_geo.scene.products.cube import ProductCube
 
 #: Target size of one dask chunk (all bands of a block of pixels), bytes.
 CHUNK_BYTES = 64 * 2**20
@@ -89,22 +90,49 @@ def _envi_list(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.strip().strip("{}").split(",") if t.strip()]
 
 
-def _floats(items: Sequence[str] | None, n: int) -> np.ndarray | None:
-    if items is None or len(items) != n:
+def _floats(items: Sequence[str | None] | None, n: int) -> np.ndarray | None:
+    if items is None or len(items) != n or any(v is None for v in items):
         return None
     try:
-        return np.array([float(v) for v in items], dtype=float)
+        return np.array([float(v) for v in items], dtype=float)  # type: ignore[arg-type]
     except ValueError:
         return None
+
+
+def _first(*arrays: np.ndarray | None) -> Any:
+    return next((a for a in arrays if a is not None), None)
+
+
+def _imagery_first(imagery: np.ndarray | None, tags: np.ndarray | None) -> np.ndarray | None:
+    """IMAGERY-domain values, unless the band tags are the same values with more digits.
+
+    GDAL's ENVI driver fills the IMAGERY domain from the header, rounded to
+    1 nm: there the header's own values (within 0.5 nm) are the better copy.
+    """
+    if imagery is None or (tags is not None and np.allclose(imagery, tags, rtol=0, atol=0.5)):
+        return tags
+    return imagery
+
+
+def _band_domain(ds: rasterio.io.DatasetReader, bidx: int, domain: str) -> dict[str, str]:
+    try:
+        return ds.tags(bidx, ns=domain) if domain in (ds.tag_namespaces(bidx) or []) else {}
+    except Exception:  # pragma: no cover - drivers without namespaces
+        return {}
 
 
 def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
     """Read wavelengths, fwhm, bad-band flags, scales, offsets and nodata of a dataset.
 
-    Looks at, in order: per-band GDAL metadata items ``wavelength``,
-    ``wavelength_units``, ``fwhm``, ``bbl`` (EnMAP, GDAL's ENVI driver); the
-    ENVI header lists in the ``ENVI`` domain; band descriptions such as
-    ``"band 1 (418.24 Nanometers)"``.
+    Wavelengths and FWHM come from the first of: GDAL's band-level
+    ``IMAGERY`` domain (``CENTRAL_WAVELENGTH_UM``, ``FWHM_UM``); per-band
+    GDAL metadata items ``wavelength``, ``wavelength_units``, ``fwhm``,
+    ``bbl`` (EnMAP, GDAL's ENVI driver); the ENVI header lists in the
+    ``ENVI`` domain; band descriptions such as ``"band 1 (418.24 Nanometers)"``.
+    (IMAGERY values that the band tags repeat with more digits, as GDAL's
+    ENVI driver writes them, yield to those.) The scale is GDAL's band
+    scale/offset when set, else the inverse of the
+    ENVI header's ``reflectance scale factor``.
 
     Returns
     -------
@@ -115,6 +143,7 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
     """
     n = ds.count
     band_tags = [ds.tags(i) for i in range(1, n + 1)]
+    imagery = [_band_domain(ds, i, "IMAGERY") for i in range(1, n + 1)]
     try:
         envi = ds.tags(ns="ENVI") if "ENVI" in (ds.tag_namespaces() or []) else {}
     except Exception:  # pragma: no cover - drivers without namespaces
@@ -127,6 +156,10 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
             return values  # type: ignore[return-value]
         return _envi_list(envi.get(key) or envi.get(key.replace("_", " ")))
 
+    def imagery_um(key: str) -> np.ndarray | None:
+        values = _floats([t.get(key) for t in imagery], n)
+        return None if values is None else values * 1000.0
+
     units = band_tags[0].get("wavelength_units") if n else None
     units = units or envi.get("wavelength_units") or dataset_tags.get("wavelength_units")
     wavelength = _floats(per_band("wavelength"), n)
@@ -137,15 +170,23 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
             units = found[0].group(2)  # type: ignore[union-attr]
     fwhm = _floats(per_band("fwhm"), n)
     factor = wavelength_factor(units, wavelength)
+    wavelength = None if wavelength is None else wavelength * factor
+    fwhm = None if fwhm is None else fwhm * factor
+    wavelength = _imagery_first(imagery_um("CENTRAL_WAVELENGTH_UM"), wavelength)
+    fwhm = _imagery_first(imagery_um("FWHM_UM"), fwhm)
     nan = np.full(n, np.nan)
-    bbl_items = per_band("bbl")
-    bbl = _floats(bbl_items, n)
+    bbl = _floats(per_band("bbl"), n)
+    scale = np.array([1.0 if s is None else s for s in ds.scales], dtype=float)
+    offset = np.array([0.0 if o is None else o for o in ds.offsets], dtype=float)
+    reflectance_scale = _floats([envi.get("reflectance_scale_factor")], 1)
+    if reflectance_scale is not None and np.all(scale == 1.0) and reflectance_scale[0] > 0:
+        scale = np.full(n, 1.0 / reflectance_scale[0])
     return {
-        "wavelength": nan.copy() if wavelength is None else wavelength * factor,
-        "fwhm": nan.copy() if fwhm is None else fwhm * factor,
+        "wavelength": _first(wavelength, nan.copy()),
+        "fwhm": _first(fwhm, nan.copy()),
         "bbl": np.ones(n, dtype=bool) if bbl is None else bbl != 0,
-        "scale": np.array([1.0 if s is None else s for s in ds.scales], dtype=float),
-        "offset": np.array([0.0 if o is None else o for o in ds.offsets], dtype=float),
+        "scale": scale,
+        "offset": offset,
         "nodata": ds.nodata,
     }
 
@@ -195,13 +236,23 @@ def open_scene(
         return prepare_scene(cube, nodata=nodata)
     if not path.startswith("/vsi") and "://" not in path and not os.path.exists(path):
         raise InputError(f"input {path!r} does not exist; check the path")
+    from superad_geo.scene.products import open_product
+
+    product = open_product(path, chunks)
+    if product is None:
+        product = open_gdal_cube(path, chunks)
+    return _scene_from_product(product, path, nodata)
+
+
+def open_gdal_cube(path: str, chunks: Mapping[str, int] | None) -> ProductCube:
+    """Any raster GDAL reads, as a :class:`ProductCube`; refuses ambiguous containers."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as ds:
+                refuse_container(path, ds)
                 meta = read_band_metadata(ds)
-                dtype = np.dtype(ds.dtypes[0])
-                count = ds.count
+                count, driver = ds.count, ds.driver
             chunks = dict(chunks) if chunks is not None else default_chunks(count, 4)
             raw = rioxarray.open_rasterio(path, chunks=chunks, mask_and_scale=False, lock=False)
     except RasterioIOError as exc:
@@ -209,57 +260,110 @@ def open_scene(
             f"cannot read {path!r} as a raster ({exc}); give a GDAL-readable file "
             "(GeoTIFF, ENVI .hdr/.img, VRT, ...) or a .mat benchmark cube"
         ) from exc
-    if isinstance(raw, list) or not isinstance(raw, xr.DataArray):
-        raise InputError(f"{path!r} holds several subdatasets; open one of them explicitly")
+    return ProductCube(
+        data=raw.data,
+        metadata=meta,
+        transform=raw.rio.transform(),
+        crs=raw.rio.crs,
+        product=driver,
+    )
+
+
+def refuse_container(path: str, ds: rasterio.io.DatasetReader) -> None:
+    """Refuse an HDF5/NetCDF container whose datasets GDAL cannot tell apart for us.
+
+    Raises
+    ------
+    AmbiguousInputError
+        If GDAL lists subdatasets (several cubes, no product layout we know),
+        or opened the only dataset of an HDF5 file by itself (GDAL then takes
+        the first axis as bands, which it cannot know).
+    """
+    hdf5 = ds.driver.startswith("HDF5") and not path.upper().startswith("HDF5:")
+    if not ds.subdatasets and not hdf5:
+        return
+    if hdf5:
+        from superad_geo.scene.products.hdf5 import array_datasets, subdataset_name
+
+        found = [f"{subdataset_name(path, n)} {s}" for n, s in array_datasets(path).items()]
+    else:
+        found = list(ds.subdatasets)
+    if len(found) > 1:
+        raise AmbiguousInputError(
+            f"{path!r} holds {len(found)} datasets and no product layout superad-geo knows; "
+            f"give one of them as the input: {', '.join(found)}"
+        )
+    raise AmbiguousInputError(
+        f"{path!r} holds one dataset, {''.join(found)}, in no product layout superad-geo "
+        "knows, so its axis order cannot be told: give that dataset name as the input "
+        "if its axes are (band, y, x)"
+    )
+
+
+def _scene_from_product(product: ProductCube, path: str, nodata: float | None) -> xr.DataArray:
+    """Mask nodata, apply scale/offset and attach band metadata and georeference."""
+    meta, data = product.metadata, product.data
     raw_nodata = meta["nodata"] if nodata is None else nodata
-    data = raw.data
     masked = data.astype(np.float32)
     if raw_nodata is not None and not (isinstance(raw_nodata, float) and math.isnan(raw_nodata)):
-        masked = da.where(data == np.array(raw_nodata, dtype=dtype), np.float32(np.nan), masked)
+        masked = da.where(
+            data == np.array(raw_nodata, dtype=data.dtype), np.float32(np.nan), masked
+        )
     scale, offset = meta["scale"], meta["offset"]
     if not (np.all(scale == 1.0) and np.all(offset == 0.0)):
         masked = (
             masked * scale.astype(np.float32)[:, None, None]
             + offset.astype(np.float32)[:, None, None]
         )
+    bands, rows, cols = data.shape
+    transform = product.transform
+    x = transform.c + transform.a * (np.arange(cols) + 0.5)
+    y = transform.f + transform.e * (np.arange(rows) + 0.5)
     scene = xr.DataArray(
         masked,
         dims=("band", "y", "x"),
         coords={
-            "band": raw["band"].values,
-            "y": raw["y"].values,
-            "x": raw["x"].values,
+            "band": np.arange(1, bands + 1),
+            "y": y,
+            "x": x,
             "wavelength": ("band", meta["wavelength"]),
             "fwhm": ("band", meta["fwhm"]),
             "bbl": ("band", meta["bbl"]),
         },
         name=Path(path).stem,
-        attrs={"source": Path(path).name, "long_name": "radiance or reflectance"},
+        attrs={
+            "source": Path(path).name,
+            "product": product.product,
+            "long_name": "radiance or reflectance",
+        },
     )
-    scene = scene.rio.write_crs(raw.rio.crs) if raw.rio.crs is not None else scene
-    scene = scene.rio.write_transform(raw.rio.transform())
+    scene = scene.rio.write_crs(product.crs) if product.crs is not None else scene
+    scene = scene.rio.write_transform(transform)
     return scene.rio.write_nodata(raw_nodata if raw_nodata is not None else np.nan, encoded=True)
 
 
-def prepare_scene(scene: xr.DataArray, *, nodata: float | None = None) -> xr.DataArray:
+def prepare_scene(
+    scene: xr.DataArray, *, nodata: float | None = None, band_dim: str | None = None
+) -> xr.DataArray:
     """Return ``scene`` as a float32 ``(band, y, x)`` dask DataArray with nodata as NaN.
 
     Idempotent: a scene from :func:`open_scene` comes back unchanged (unless
     ``nodata`` is given). Raw arrays are masked with ``nodata``, else their
     ``rio.nodata``; ``scale_factor``/``add_offset`` attributes are applied.
 
+    Dimensions are taken by name, never by position: the bands are the
+    ``band`` dimension (or ``band_dim``, renamed ``band``); the two others
+    are ``y`` and ``x`` by name, or else, when ``band_dim`` is given, rows
+    then columns in the array's order (e.g. ``("lat", "lon")``).
+
     Raises
     ------
-    InputError
-        If the array is not 3-D with dims ``(band, y, x)``.
+    AmbiguousInputError
+        If the array is not 3-D, has no band dimension of that name, or
+        (without ``band_dim``) spatial dimensions other than ``y`` and ``x``;
+        the message names the dimensions found.
     """
-    if scene.ndim != 3:
-        raise InputError(
-            f"a scene must be 3-D (band, y, x); got dims {scene.dims} with shape {scene.shape}"
-        )
-    if set(scene.dims) != {"band", "y", "x"}:
-        scene = scene.rename(dict(zip(scene.dims, ("band", "y", "x"), strict=True)))
-    scene = scene.transpose("band", "y", "x")
+    scene = order_dims(scene, band_dim)
     already = scene.rio.encoded_nodata is not None and nodata is None
     if "band" not in scene.coords:
         scene = scene.assign_coords(band=np.arange(1, scene.sizes["band"] + 1))
@@ -289,6 +393,37 @@ def prepare_scene(scene: xr.DataArray, *, nodata: float | None = None) -> xr.Dat
     return result.rio.write_nodata(
         np.nan if raw_nodata is None else float(raw_nodata), encoded=True
     )
+
+
+def order_dims(scene: xr.DataArray, band_dim: str | None = None) -> xr.DataArray:
+    """``scene`` with dims ``(band, y, x)``, taken by name (see :func:`prepare_scene`).
+
+    Raises
+    ------
+    AmbiguousInputError
+        Naming the dimensions found, when they cannot be told by name.
+    """
+    named = band_dim or "band"
+    others = [d for d in scene.dims if d != named]
+    if (
+        scene.ndim != 3
+        or named not in scene.dims
+        or (band_dim is None and set(others) != {"y", "x"})
+    ):
+        raise AmbiguousInputError(
+            f"a scene needs dims (band, y, x) by name; got dims {scene.dims} with shape "
+            f"{scene.shape}: rename them (scene.rename(...)) or name the band dimension "
+            "with band_dim="
+        )
+    if band_dim is not None and band_dim != "band":
+        values = scene[band_dim].values if band_dim in scene.coords else None
+        scene = scene.drop_vars(band_dim, errors="ignore").rename({band_dim: "band"})
+        if values is not None and band_dim.startswith("wavelength"):
+            factor = wavelength_factor(scene.attrs.get("wavelength_units"), values)
+            scene = scene.assign_coords(wavelength=("band", values.astype(float) * factor))
+    if set(others) != {"y", "x"}:
+        scene = scene.rename(dict(zip(others, ("y", "x"), strict=True)))
+    return scene.transpose("band", "y", "x")
 
 
 def output_nodata(scene: xr.DataArray) -> float:

@@ -33,7 +33,9 @@ def load_mat(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
         return {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
     except NotImplementedError:  # MATLAB v7.3 is HDF5
-        import h5py
+        from superad_geo.extras import require
+
+        h5py = require("h5py", "reading MATLAB v7.3 files")
 
         with h5py.File(path, "r") as f:
             # h5py sees MATLAB arrays with reversed axes

@@ -57,6 +57,7 @@ def write_cog(
     overwrite: bool = False,
     work_dir: str | os.PathLike | None = None,
     resampling: str = "AVERAGE",
+    colormap: Mapping[int, tuple[int, int, int, int]] | None = None,
 ) -> Path:
     """Write a single-band COG from ``(window, array)`` blocks, atomically.
 
@@ -82,6 +83,8 @@ def write_cog(
         Folder for the intermediate GeoTIFF (default: beside ``dst``).
     resampling : str
         Overview resampling (``"AVERAGE"`` for scores, ``"NEAREST"`` for masks).
+    colormap : mapping, optional
+        Colour table (value → RGBA) of a byte raster, e.g. a mask's.
 
     Returns
     -------
@@ -118,6 +121,8 @@ def write_cog(
         with rasterio.open(tmp, "w", **profile) as out:
             out.update_tags(**dict(tags or {}))
             out.set_band_description(1, description)
+            if colormap is not None:
+                out.write_colormap(1, dict(colormap))
             for window, array in blocks:
                 out.write(
                     np.asarray(array, dtype=dtype),
@@ -169,18 +174,57 @@ def write_mask(
     return Path(dst), float(result.threshold)
 
 
+#: What a score means, per method (the ``SUPERAD_SCORE`` tag).
+SCORE_MEANING = {
+    "superad": (
+        "robust z-score of the Super-AD reconstruction contrast, (s - median) / (1.4826 MAD) "
+        "per tile; unitless; higher is more anomalous"
+    ),
+    "rx": (
+        "RX score: squared Mahalanobis distance to the scene mean and covariance; "
+        "unitless; higher is more anomalous"
+    ),
+}
+
+
 def software_tags(method: str, parameters: Mapping[str, Any]) -> dict[str, str]:
-    """Tags recording method, parameters (sorted JSON) and software versions."""
+    """Tags recording method, parameters (sorted JSON), what the score is, and software versions.
+
+    Versions: superad-geo, GDAL, rasterio, NumPy and torch (read from the installed
+    metadata, so writing an RX result does not load torch).
+    """
     from superad_geo import __version__
 
-    return {
+    tags = {
         "SUPERAD_METHOD": method,
         "SUPERAD_PARAMETERS": json.dumps(parameters, sort_keys=True, default=_jsonable),
         "SUPERAD_VERSION": __version__,
+        "SUPERAD_GDAL_VERSION": rasterio.__gdal_version__,
+        "SUPERAD_RASTERIO_VERSION": rasterio.__version__,
+        "SUPERAD_NUMPY_VERSION": np.__version__,
         "TIFFTAG_SOFTWARE": f"superad-geo {__version__}",
         # read from the installed metadata: writing an RX result does not load torch
         "SUPERAD_TORCH_VERSION": importlib.metadata.version("torch"),
     }
+    if method in SCORE_MEANING:
+        tags["SUPERAD_SCORE"] = SCORE_MEANING[method]
+    return tags
+
+
+def band_tags(scene: Any) -> dict[str, str]:
+    """Tags naming the bands scored: 1-based band numbers of the input and their wavelengths (nm).
+
+    ``SUPERAD_BANDS`` and ``SUPERAD_WAVELENGTHS`` are JSON lists; a wavelength
+    the input does not give is null.
+    """
+    numbers = [int(v) for v in scene["band"].values]
+    if "wavelength" in scene.coords:
+        wavelengths = [
+            round(float(v), 4) if np.isfinite(v) else None for v in scene["wavelength"].values
+        ]
+    else:
+        wavelengths = [None] * len(numbers)
+    return {"SUPERAD_BANDS": json.dumps(numbers), "SUPERAD_WAVELENGTHS": json.dumps(wavelengths)}
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,6 +11,7 @@ import torch
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ENMAP = SHARED / "enmap-potsdam"
 HAD = SHARED / "had"
+PRODUCTS = SHARED / "products"
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +20,13 @@ def enmap_vrt() -> Path:
     if not path.exists():
         pytest.skip("shared EnMAP data not available")
     return path
+
+
+@pytest.fixture(scope="session")
+def products_dir() -> Path:
+    if not PRODUCTS.exists():
+        pytest.skip("shared product files not available")
+    return PRODUCTS
 
 
 @pytest.fixture(scope="session")

@@ -237,3 +237,17 @@ def write_fake_cli(folder: Path) -> Path:
         executable.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}" "$@"\n')
         executable.chmod(0o755)
     return executable
+
+
+def run_qgis_driver(qgis_python: Path, driver: Path, args: list[str], env: dict[str, str]) -> dict:
+    """Run a driver script with QGIS's Python; return the JSON it printed after ``REPORT ``."""
+    completed = subprocess.run(
+        [str(qgis_python), str(driver), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    [line] = [s for s in completed.stdout.splitlines() if s.startswith("REPORT ")]
+    return json.loads(line[len("REPORT ") :])

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 import time
 
 import pytest
-from plugin_support import PLUGIN_ROOT, system_path
+from plugin_support import PLUGIN_ROOT, run_qgis_driver, system_path
 
 pytestmark = pytest.mark.qgis
 
@@ -111,16 +110,8 @@ def _drive(qgis_python, tmp_path, task, scene, path, **env_extra) -> dict:
         **env_extra,
     )
     output = tmp_path / "scores.tif"
-    completed = subprocess.run(
-        [str(qgis_python), str(driver), str(PLUGIN_ROOT), str(scene), str(output), task],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    [line] = [line for line in completed.stdout.splitlines() if line.startswith("REPORT ")]
-    return json.loads(line[len("REPORT ") :])
+    args = [str(PLUGIN_ROOT), str(scene), str(output), task]
+    return run_qgis_driver(qgis_python, driver, args, env)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="checks POSIX processes")

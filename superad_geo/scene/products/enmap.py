@@ -1,0 +1,102 @@
+"""EnMAP L2A product: a folder or zip with ``*SPECTRAL_IMAGE*`` GeoTIFF and ``*METADATA.XML``.
+
+The GeoTIFF holds the cube (band, y, x) with its grid, CRS and nodata; the
+XML's ``specific/bandCharacterisation`` holds, per ``bandID number``,
+``wavelengthCenterOfBand`` and ``FWHMOfBand`` (nm) and ``GainOfBand`` /
+``OffsetOfBand`` (value = DN · gain + offset). VNIR and SWIR overlap near
+900–1000 nm, so the band order is the product's, not sorted by wavelength.
+The path may be the folder, the zip, or the METADATA.XML inside a folder.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+
+from superad_geo.errors import InputError
+from superad_geo.scene.products.cube import ProductCube
+
+PRODUCT = "EnMAP L2A"
+
+
+def _members(path: str) -> list[str] | None:
+    """Names inside the folder or zip ``path`` (None for anything else)."""
+    if os.path.isdir(path):
+        return [str(p.relative_to(path)) for p in Path(path).rglob("*") if p.is_file()]
+    if path.lower().endswith(".zip") and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            return z.namelist()
+    return None
+
+
+def _parts(path: str) -> tuple[str, str, str] | None:
+    """The folder or zip, SPECTRAL_IMAGE GeoTIFF and METADATA.XML of a product, if it is one."""
+    if path.upper().endswith("METADATA.XML") and os.path.isfile(path):
+        path = os.path.dirname(path) or "."
+    names = _members(path)
+    if names is None:
+        return None
+    images = [n for n in names if "SPECTRAL_IMAGE" in n.upper() and n.upper().endswith(".TIF")]
+    metadata = [n for n in names if n.upper().endswith("METADATA.XML")]
+    if len(images) == 1 and len(metadata) == 1:
+        return path, images[0], metadata[0]
+    return None
+
+
+def recognises(path: str) -> bool:
+    """True for an EnMAP product folder, zip or METADATA.XML."""
+    return _parts(path) is not None
+
+
+def band_characterisation(xml: bytes) -> dict[str, np.ndarray]:
+    """Wavelength, FWHM, gain and offset per band, in ``bandID number`` order."""
+    root = ElementTree.fromstring(xml)
+    bands = root.findall(".//bandCharacterisation/bandID")
+    if not bands:
+        raise InputError("the EnMAP METADATA.XML has no bandCharacterisation")
+    bands.sort(key=lambda b: int(b.get("number", "0")))
+
+    def values(tag: str, default: float) -> np.ndarray:
+        texts = [b.findtext(tag) for b in bands]
+        return np.array([default if t is None else float(t) for t in texts], dtype=float)
+
+    return {
+        "wavelength": values("wavelengthCenterOfBand", np.nan),
+        "fwhm": values("FWHMOfBand", np.nan),
+        "scale": values("GainOfBand", 1.0),
+        "offset": values("OffsetOfBand", 0.0),
+    }
+
+
+def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
+    """Read an EnMAP L2A product lazily; band metadata from its METADATA.XML."""
+    from superad_geo.scene.io import open_gdal_cube
+
+    root, image, metadata = _parts(path)  # type: ignore[misc]
+    if os.path.isdir(root):
+        xml = Path(root, metadata).read_bytes()
+        gdal_path = os.path.join(root, image)
+    else:
+        with zipfile.ZipFile(root) as z:
+            xml = z.read(metadata)
+        gdal_path = f"/vsizip/{root}/{image}"
+    cube = open_gdal_cube(gdal_path, chunks)
+    bands = band_characterisation(xml)
+    count = cube.data.shape[0]
+    if bands["wavelength"].size != count:
+        raise InputError(
+            f"{path!r}: METADATA.XML describes {bands['wavelength'].size} bands, "
+            f"the SPECTRAL_IMAGE has {count}"
+        )
+    return ProductCube(
+        data=cube.data,
+        metadata={**cube.metadata, **bands},
+        transform=cube.transform,
+        crs=cube.crs,
+        product=PRODUCT,
+    )
