@@ -6,13 +6,18 @@ stderr, and errors are turned into exit statuses —
 - 0: success;
 - 2: misuse or bad input the user can fix (click's usage errors and every
   :class:`superad_geo.errors.SuperadGeoError`): one line, no traceback;
-- 1: a failure of the program itself: one line, and the traceback with
-  ``--debug``.
+- 1: a failure of the program itself (a full disk included): one line, and
+  the traceback with ``--debug``;
+- 130: interrupted (Ctrl-C).
+
+Usage errors are one line too; ``--debug`` shows click's full usage text.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
 import traceback
 import warnings
@@ -43,6 +48,36 @@ class RuntimeFailure(click.ClickException):
     exit_code = 1
 
 
+#: Exit status of an interrupted command (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from, outermost first."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from a full disk (ENOSPC, also as GDAL reports it)."""
+    return any(
+        getattr(e, "errno", None) == errno.ENOSPC or "No space left on device" in str(e)
+        for e in _causes(exc)
+    )
+
+
+def _read_failure(exc: BaseException) -> str | None:
+    """GDAL's own line about a block it could not read (names file and block), if any."""
+    chain = _causes(exc)
+    if not any(type(e).__name__ == "RasterioIOError" and "Read failed" in str(e) for e in chain):
+        return None
+    details = [str(e) for e in chain if "IReadBlock failed" in str(e)]
+    return details[0] if details else _one_line(chain[-1])
+
+
 def _one_line(exc: BaseException) -> str:
     lines = [s for s in str(exc).strip().splitlines() if s.strip()]
     return " ".join(s.strip() for s in lines[:3]) if lines else ""
@@ -63,14 +98,47 @@ class SuperadGroup(click.Group):
             debug = bool((ctx.obj or {}).get("debug"))
             if debug:
                 traceback.print_exc(file=sys.stderr)
+            hint = "" if debug else " (run with --debug for the traceback)"
+            if _disk_full(exc):
+                raise RuntimeFailure(
+                    f"disk full (ENOSPC) while writing; free space and rerun to resume{hint}"
+                ) from exc
             if isinstance(exc, SuperadGeoError):
                 raise UserError(_one_line(exc)) from exc
+            failed_read = _read_failure(exc)
+            if failed_read is not None:
+                raise UserError(f"cannot read {failed_read} (truncated or corrupt file)") from exc
             if isinstance(exc, MemoryError):
                 msg = "out of memory; use a smaller --tile-size or fewer --workers"
             else:
                 msg = f"{type(exc).__name__}: {_one_line(exc)}"
-            hint = "" if debug else " (run with --debug for the traceback)"
             raise RuntimeFailure(msg + hint) from exc
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the command; every error is one line on stderr, Ctrl-C exits 130."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            status = super().main(argv, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            if "--debug" in argv:
+                exc.show()
+            else:
+                where = exc.ctx.command_path if exc.ctx is not None else "superad-geo"
+                click.echo(f"Error: {' '.join(exc.format_message().split())} (see '{where} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo("\ninterrupted", err=True)
+            if args is None:  # the console script: leave at once, whatever threads still run
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(INTERRUPTED)
+            sys.exit(INTERRUPTED)
+        sys.exit(status if isinstance(status, int) else 0)
 
 
 @click.group(cls=SuperadGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -98,6 +98,8 @@ METHODS = ("superad", "rx")
 PRESETS = ("default", "fast", "reference")  # superad_geo.model.presets.PRESETS, checked by a test
 DEVICES = ("auto", "cpu", "cuda")
 PROGRESS_MODES = ("auto", "json", "none")
+#: Seeds torch.manual_seed accepts (a signed or unsigned 64-bit integer).
+SEED_RANGE = (-(2**63), 2**64 - 1)
 #: Fewest bands each method can work with (Super-AD builds a 3-band composite).
 MIN_BANDS = {"superad": 3, "rx": 2}
 
@@ -262,7 +264,7 @@ device_opt = click.option(
 )
 seed_opt = click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(*SEED_RANGE),
     default=DEFAULTS["seed"],
     show_default=True,
     help="Random seed of the network's initialisation.",

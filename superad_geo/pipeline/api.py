@@ -50,7 +50,14 @@ from superad_geo.pipeline.plan import (
     default_threads,
     plan_run,
 )
-from superad_geo.pipeline.resume import open_work, read_manifest, tile_loader
+from superad_geo.guards import refuse_input_as_output
+from superad_geo.pipeline.resume import (
+    FINGERPRINT_TAG,
+    open_work,
+    read_manifest,
+    result_fingerprint,
+    tile_loader,
+)
 from superad_geo.pipeline.tasks import process_tiles, tile_batches
 from superad_geo.scene.io import output_nodata
 from superad_geo.scene.mosaic import blend
@@ -397,12 +404,32 @@ def detect_file(
         Subclasses for unusable input.
     """
     dst = check_output(dst, overwrite=overwrite)
+    refuse_input_as_output(dst, src, roi)
     if mask_out is not None:
         check_output(mask_out, overwrite=overwrite)
+        refuse_input_as_output(mask_out, src, roi)
         if quantile is None and far is None:
             quantile = 0.999
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
+    fingerprint = result_fingerprint(
+        src,
+        {
+            "method": method,
+            "tile_size": tile_size,
+            "bands": bands,
+            "drop_water_bands": drop_water_bands,
+            "nodata": nodata,
+            "roi": roi,
+            "scaling": scaling,
+            "preset": preset,
+            "steps": steps,
+            "seed": seed,
+            "overlap": overlap,
+            "halo": halo,
+            "params": params,
+        },
+    )
     work = Path(os.fspath(dst) + ".superad-work")
     run, tiles_dir, _ = _score_tiles(
         src,
@@ -432,6 +459,7 @@ def detect_file(
     tags = software_tags(
         method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
     )
+    tags[FINGERPRINT_TAG] = fingerprint
 
     def strips() -> Iterator[tuple[Window, np.ndarray]]:
         total = math.ceil(run.scene.sizes["y"] / WRITE_ROWS)

@@ -2,9 +2,10 @@
 
 A raster is first written block by block to a plain tiled GeoTIFF in a work
 folder, then copied by GDAL's COG driver (internal 256-pixel tiles, DEFLATE
-with the floating-point predictor, average overviews) to ``<dst>.partial``,
-which is renamed to ``dst`` only at the very end: an interrupted run never
-leaves a file that looks finished. Binary masks come from
+with the floating-point predictor, average overviews) to a hidden
+``.<dst>.*.partial`` file of its own (never one of the user's), which is
+renamed to ``dst`` only at the very end: an interrupted run never leaves a
+file that looks finished. Binary masks come from
 :mod:`superad_geo.evaluation.threshold`. Tags record the method, its parameters
 and the software version, and nothing that changes between identical runs
 (no timestamps, no absolute paths).
@@ -16,6 +17,7 @@ import json
 import math
 import os
 import tempfile
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -119,7 +121,7 @@ def write_cog(
     fd, tmp_name = tempfile.mkstemp(prefix=".superad-", suffix=".tif", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
     profile = {
         "driver": "GTiff",
         "width": cols,
