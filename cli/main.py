@@ -126,7 +126,8 @@ class SuperadGroup(click.Group):
                 exc.show()
             else:
                 where = exc.ctx.command_path if exc.ctx is not None else "superad-geo"
-                click.echo(f"Error: {' '.join(exc.format_message().split())} (see '{where} --help')", err=True)
+                message = " ".join(exc.format_message().split())
+                click.echo(f"Error: {message} (see '{where} --help')", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             exc.show()

@@ -40,6 +40,7 @@ import numpy as np
 import xarray as xr
 
 from superad_geo.errors import InputError
+from superad_geo.guards import refuse_input_as_output
 from superad_geo.pipeline.execute import Executor, torch_threads
 from superad_geo.pipeline.plan import (
     DEFAULT_OVERLAP,
@@ -50,7 +51,6 @@ from superad_geo.pipeline.plan import (
     default_threads,
     plan_run,
 )
-from superad_geo.guards import refuse_input_as_output
 from superad_geo.pipeline.resume import (
     FINGERPRINT_TAG,
     open_work,
@@ -95,7 +95,6 @@ class FileResult:
     skipped: int
     resumed: int
     statistics: SceneStatistics
-
 
 
 def _run_tiles(
@@ -143,7 +142,6 @@ def _run_tiles(
                 if progress is not None:
                     progress(done, total, "tiles")
     return results
-
 
 
 def _strips(

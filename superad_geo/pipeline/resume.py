@@ -16,13 +16,15 @@ import os
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from superad_geo.errors import OutputError
-from superad_geo.pipeline.plan import Run
-from superad_geo.scene.tiling import Tile
+
+if TYPE_CHECKING:
+    from superad_geo.pipeline.plan import Run
+    from superad_geo.scene.tiling import Tile
 
 #: File inside every work folder this tool made; a folder without it is not ours.
 WORK_MARKER = ".superad-work"
@@ -95,6 +97,16 @@ def open_work(work: Path, run: Run, cached: Mapping[str, Any] | None) -> str:
     tiles_dir = work / "tiles"
     tiles_dir.mkdir(exist_ok=True)
     return os.fspath(tiles_dir)
+
+
+def save_tile(target: Path, scores: np.ndarray) -> None:
+    """Write a tile's scores to ``target`` atomically; a failed write leaves no file."""
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}.tmp.npy")
+    try:
+        np.save(tmp, scores)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def tile_loader(out_dir: str | None, results: Mapping[str, Any]) -> Callable[[Tile], Any]:

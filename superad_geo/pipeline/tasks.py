@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from superad_geo.detectors.rx import rx_apply
+from superad_geo.pipeline.resume import save_tile
 from superad_geo.scene.mosaic import background_statistics, normalise
 from superad_geo.scene.tiling import Tile
 from superad_geo.scene.validity import fill_block, materialise, valid_pixels
@@ -80,10 +80,7 @@ def process_tiles(
         if out_dir is None:
             result["scores"] = core
             continue
-        target = Path(out_dir, result["name"] + ".npy")
-        tmp = target.with_name(f".{result['name']}.{os.getpid()}.tmp.npy")
-        np.save(tmp, core)
-        os.replace(tmp, target)
+        save_tile(Path(out_dir, result["name"] + ".npy"), core)
     return results
 
 
@@ -115,5 +112,3 @@ def tile_batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:
         for i in range(0, len(group), max(1, batch_size)):
             batches.append(group[i : i + max(1, batch_size)])
     return sorted(batches, key=lambda b: b[0].index)
-
-
