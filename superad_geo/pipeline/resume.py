@@ -48,16 +48,18 @@ SUPERAD_OPTIONS = ("preset", "steps", "seed", "overlap", "halo", "params")
 def check_work_folder(work: Path) -> None:
     """Refuse a ``work`` path that exists but is not a work folder this tool made.
 
+    An empty folder is taken (there is nothing in it to lose).
+
     Raises
     ------
     OutputError
-        If ``work`` is a file, or a folder without :data:`WORK_MARKER`.
+        If ``work`` is a file, or a non-empty folder without :data:`WORK_MARKER`.
     """
     if not (work.exists() or work.is_symlink()):
         return
     if not work.is_dir():
         raise OutputError(f"work folder {str(work)!r} exists and is not a folder; move it away")
-    if not (work / WORK_MARKER).is_file():
+    if not (work / WORK_MARKER).is_file() and any(work.iterdir()):
         raise OutputError(
             f"{str(work)!r} exists but was not made by superad-geo (no {WORK_MARKER} file); "
             "move it away, nothing in it is touched"

@@ -10,7 +10,7 @@ import numpy as np
 
 from superad_geo.detectors.rx import rx_apply
 from superad_geo.pipeline.resume import save_tile
-from superad_geo.scene.mosaic import background_statistics, normalise
+from superad_geo.scene.mosaic import background_statistics, normalise, warn_if_constant
 from superad_geo.scene.tiling import Tile
 from superad_geo.scene.validity import fill_block, materialise, valid_pixels
 
@@ -75,6 +75,8 @@ def process_tiles(
     for (result, _, valid, rows, cols), scores in zip(work, maps, strict=True):
         core = np.where(valid, scores, np.nan)[rows, cols]
         centre, spread = (0.0, 1.0) if config["method"] == "rx" else background_statistics(core)
+        if config["method"] != "rx":
+            warn_if_constant(core, result["name"])
         core = normalise(core, centre, spread)
         result.update(centre=centre, spread=spread, n_valid=int(valid[rows, cols].sum()))
         if out_dir is None:

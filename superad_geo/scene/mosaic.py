@@ -4,7 +4,12 @@ Scores of separately trained tiles differ in scale, so each tile's scores are
 first normalised by a robust statistic of its background:
 ``z = (s - median) / (1.4826 * MAD)`` over the tile's valid core pixels
 (anomalies are a small minority, so median and MAD describe the
-background). Tiles are then blended across their overlaps with weights
+background). The scale has a floor from the same distribution, the spread
+its central 98 % implies (``(q99 - q1) / (2 * 2.326)``, the standard deviation
+for normal scores), so that a tile largely covered by a constant patch (a
+saturated area, an undeclared fill value), where the MAD collapses, cannot
+blow its other pixels' scores up; such a tile is reported with a warning.
+Tiles are then blended across their overlaps with weights
 ``sin^2(pi/2 * (d + 1/2) / o)`` of the distance ``d`` to the tile edge,
 where ``o`` is the overlap with the neighbour on that side; they fall to
 zero at the edge, and the two ramps of neighbouring tiles sum to exactly one
@@ -13,6 +18,7 @@ across the overlap. Scene edges get no ramp.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -21,6 +27,13 @@ from superad_geo.scene.tiling import Tile, Window
 
 #: Consistency factor making the MAD estimate a normal standard deviation.
 MAD_TO_SIGMA = 1.4826
+
+#: Quantiles whose range floors the scale, and the normal z-score of the upper one.
+FLOOR_QUANTILES = (0.01, 0.99)
+Z_99 = 2.3263478740408408
+
+#: Share of a tile's valid pixels with one identical score from which it is reported.
+CONSTANT_SHARE_WARNING = 0.2
 
 
 def ramp(length: int, before: int, after: int) -> np.ndarray:
@@ -68,21 +81,43 @@ def tile_weights(tile: Tile) -> np.ndarray:
 
 
 def background_statistics(scores: np.ndarray) -> tuple[float, float]:
-    """Robust centre and spread of a tile's scores: median and 1.4826 * MAD.
+    """Robust centre and spread of a tile's scores: median and 1.4826 * MAD, floored.
 
-    NaN (invalid) pixels are ignored. If the MAD is zero the standard
-    deviation is used, and 1.0 if that is zero too.
+    NaN (invalid) pixels are ignored. The spread is at least the standard
+    deviation implied by the 1-99 % quantile range, ``(q99 - q1) / (2 * 2.326)``,
+    and 1.0 where that is zero too (98 % of the scores identical).
     """
     values = scores[np.isfinite(scores)].astype(np.float64)
     if values.size == 0:
         return 0.0, 1.0
     centre = float(np.median(values))
     spread = MAD_TO_SIGMA * float(np.median(np.abs(values - centre)))
-    if not spread > 0:
-        spread = float(values.std())
+    low, high = np.quantile(values, FLOOR_QUANTILES)
+    spread = max(spread, float(high - low) / (2 * Z_99))
     if not spread > 0:
         spread = 1.0
     return centre, spread
+
+
+def constant_share(scores: np.ndarray) -> float:
+    """Share of the valid pixels of ``scores`` that have the most frequent value."""
+    values = scores[np.isfinite(scores)]
+    if values.size == 0:
+        return 0.0
+    _, counts = np.unique(values, return_counts=True)
+    return float(counts.max() / values.size)
+
+
+def warn_if_constant(scores: np.ndarray, where: str) -> None:
+    """Warn when a large share of ``scores`` is one value (a constant patch of input)."""
+    share = constant_share(scores)
+    if share >= CONSTANT_SHARE_WARNING:
+        warnings.warn(
+            f"{share:.0%} of {where} has one identical score: a constant patch (saturated "
+            "area or a fill value not declared as nodata?); give --nodata for a fill value",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def normalise(scores: np.ndarray, centre: float, spread: float) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 
+import numpy as np
 import pytest
 import rasterio
 
@@ -202,3 +203,29 @@ def test_interrupt_exits_130(run, tmp_path, scene, monkeypatch):
     result = run("detect", scene, "-o", tmp_path / "s.tif", "--method", "rx", "-q")
     assert result.exit_code == 130
     assert result.stderr.strip() == "interrupted"
+
+
+# --- 2. normalisation that cannot blow up -------------------------------------------
+
+
+def test_constant_patch_does_not_blow_scores_up(run, tmp_path, helpers):
+    """The issue's repro: half of the demo scene's top rows set to one spectrum."""
+    from superad_geo.scene.synthetic import make_scene
+
+    scene, truth = make_scene((128, 128), 60, seed=0)  # the demo scene
+    cube = np.asarray(scene.values[:, :64], dtype=np.float32)
+    truth = np.asarray(truth.values[:64])
+    cube[:, :, :64] = cube[:, 0, 0][:, None, None]  # left half: one spectrum
+    truth[:, :64] = 0
+    flat = helpers.write_tif(tmp_path / "flat.tif", cube, nodata=-9999)
+    scores = tmp_path / "scores.tif"
+    result = run("detect", flat, "-o", scores, "--preset", "fast", "--steps", "5",
+                 "--tile-size", "64", "--overlap", "16", "--progress", "none")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    mask = tmp_path / "mask.tif"
+    assert run("threshold", scores, "-o", mask, "--far", "0.01", "-q").exit_code == 0
+    with rasterio.open(scores) as ds, rasterio.open(mask) as m:
+        z, flagged = ds.read(1), m.read(1) == 1
+    assert np.nanmax(np.abs(z)) < 50  # was 2.3e5 with the MAD alone
+    assert (flagged & (truth == 1)).any()  # the true anomalies are among the flagged
+    assert "identical score: a constant patch" in result.stderr
