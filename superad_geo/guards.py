@@ -38,3 +38,23 @@ def refuse_input_as_output(output: str | os.PathLike, *inputs: Any) -> None:
                 f"output {os.fspath(output)!r} is the input {text!r}; "
                 "choose another output name (an input is never overwritten)"
             )
+
+
+#: File name endings of the GeoTIFFs written (scores, masks).
+GEOTIFF_SUFFIXES = (".tif", ".tiff")
+
+
+def refuse_unless_geotiff_name(output: str | os.PathLike, what: str = "output") -> None:
+    """Refuse a GeoTIFF output whose name says another format (``scores.png``).
+
+    Raises
+    ------
+    OutputError
+        If ``output`` does not end in ``.tif`` or ``.tiff``.
+    """
+    suffix = Path(output).suffix.lower()
+    if suffix not in GEOTIFF_SUFFIXES:
+        named = f"named {suffix}" if suffix else "named without an ending"
+        raise OutputError(
+            f"{what} {os.fspath(output)!r} is written as a GeoTIFF but {named}; give a .tif name"
+        )

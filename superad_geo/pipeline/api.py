@@ -40,7 +40,7 @@ import numpy as np
 import xarray as xr
 
 from superad_geo.errors import InputError
-from superad_geo.guards import refuse_input_as_output
+from superad_geo.guards import refuse_input_as_output, refuse_unless_geotiff_name
 from superad_geo.pipeline.execute import Executor, torch_threads
 from superad_geo.pipeline.plan import (
     DEFAULT_OVERLAP,
@@ -403,9 +403,11 @@ def detect_file(
     """
     dst = check_output(dst, overwrite=overwrite)
     refuse_input_as_output(dst, src, roi)
+    refuse_unless_geotiff_name(dst)
     if mask_out is not None:
         check_output(mask_out, overwrite=overwrite)
         refuse_input_as_output(mask_out, src, roi)
+        refuse_unless_geotiff_name(mask_out, "mask output")
         if quantile is None and far is None:
             quantile = 0.999
     elif quantile is not None or far is not None:

@@ -241,6 +241,34 @@ def open_scene(
     return scene.rio.write_nodata(raw_nodata if raw_nodata is not None else np.nan, encoded=True)
 
 
+_MAT_TRUTH_KEYS = ("map", "gt", "groundtruth", "mask")
+
+
+def _check_mat_layout(
+    path: str, key: str, shape: tuple[int, ...], truth: tuple[str, np.ndarray] | None
+) -> None:
+    """Refuse a ``.mat`` cube not stored as rows x cols x bands (never transpose it silently).
+
+    The file's own ground truth tells the layout where present; without one, a
+    cube whose last two axes are equal and first differs (``bands x n x n``) is
+    ambiguous.
+    """
+    found = "x".join(str(v) for v in shape)
+    if truth is not None:
+        name, value = truth
+        if tuple(value.shape) != tuple(shape[:2]):
+            layout = " (bands, y, x)?" if tuple(value.shape) == tuple(shape[1:]) else ""
+            raise InputError(
+                f"{path!r}: cube {key!r} is {found} but its {name!r} is "
+                f"{value.shape[0]}x{value.shape[1]}{layout}; store the cube as rows x cols x bands"
+            )
+    elif shape[1] == shape[2] != shape[0]:
+        raise InputError(
+            f"{path!r}: cube {key!r} is {found}, which may be bands x rows x cols; store it as "
+            "rows x cols x bands, or add its ground truth 'map' (rows x cols) to tell"
+        )
+
+
 def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
     """Read a MATLAB benchmark cube and its ground truth.
 
@@ -260,7 +288,8 @@ def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
     Raises
     ------
     InputError
-        If the file cannot be read or holds no 3-D array.
+        If the file cannot be read, holds no 3-D array, or its axis order is not
+        rows x cols x bands (judged by its ground truth's shape where present).
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -287,13 +316,10 @@ def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
             f"{path!r} holds no single 3-D cube (keys: {sorted(content)}); "
             "store the cube under the key 'data' as rows x cols x bands"
         )
+    truths = [(n, content[n]) for n in _MAT_TRUTH_KEYS if getattr(content.get(n), "ndim", 0) == 2]
+    _check_mat_layout(path, key, cubes[key].shape, truths[0] if truths else None)
     cube = np.ascontiguousarray(np.moveaxis(cubes[key], -1, 0))
-    truth = None
-    for name in ("map", "gt", "groundtruth", "mask"):
-        value = content.get(name)
-        if value is not None and getattr(value, "ndim", 0) == 2 and value.shape == cube.shape[1:]:
-            truth = (np.asarray(value) != 0).astype(np.uint8)
-            break
+    truth = (np.asarray(truths[0][1]) != 0).astype(np.uint8) if truths else None
     bands, rows, cols = cube.shape
     scene = xr.DataArray(
         cube,
