@@ -336,11 +336,13 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
 
 def _run_distributed(todo, opts, address, record) -> None:
     """Run the scenes as tasks on a dask.distributed cluster, recording as they finish."""
-    from distributed import Client, as_completed
+    from distributed import as_completed
+
+    from superad_geo.pipeline.execute import connect_scheduler
 
     task_opts = dict(opts)
     task_opts["progress"] = "none"
-    with Client(address) as client:
+    with connect_scheduler(address) as client:
         futures = {}
         starts = {}
         for s, out in todo:

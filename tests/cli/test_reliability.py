@@ -229,3 +229,179 @@ def test_constant_patch_does_not_blow_scores_up(run, tmp_path, helpers):
     assert np.nanmax(np.abs(z)) < 50  # was 2.3e5 with the MAD alone
     assert (flagged & (truth == 1)).any()  # the true anomalies are among the flagged
     assert "identical score: a constant patch" in result.stderr
+
+
+# --- 3. axis order is refused, not reinterpreted ------------------------------------
+
+
+def test_mat_cube_stored_bands_first_is_refused(run, tmp_path, helpers):
+    import scipy.io
+
+    cube, truth = helpers.make_cube(40, 44, 12)  # (bands, y, x)
+    with_map = tmp_path / "with_map.mat"
+    scipy.io.savemat(with_map, {"data": cube, "map": truth})
+    result = run("detect", with_map, "-o", tmp_path / "s.tif", "--method", "rx", "-q")
+    assert result.exit_code == 2
+    assert "'map' is 40x44 (bands, y, x)?" in _one_error_line(result)
+
+    square, _ = helpers.make_cube(30, 30, 12)  # 12 x 30 x 30 and no map: ambiguous
+    no_map = tmp_path / "no_map.mat"
+    scipy.io.savemat(no_map, {"data": square})
+    result = run("detect", no_map, "-o", tmp_path / "s.tif", "--method", "rx", "-q")
+    assert result.exit_code == 2
+    assert "may be bands x rows x cols" in _one_error_line(result)
+    assert not (tmp_path / "s.tif").exists()
+
+
+# --- 4. evaluate checks the grid even when the truth has no CRS ---------------------
+
+
+def test_evaluate_refuses_a_truth_placed_elsewhere(run, tmp_path, helpers, scene):
+    from rasterio.transform import from_origin
+
+    scores = tmp_path / "scores.tif"
+    assert run("detect", scene, "-o", scores, "--method", "rx", "-q").exit_code == 0
+    truth = np.zeros((24, 28), dtype=np.uint8)
+    truth[3, 4] = 1
+    elsewhere = tmp_path / "elsewhere.tif"
+    with rasterio.open(
+        elsewhere, "w", driver="GTiff", width=28, height=24, count=1, dtype="uint8",
+        transform=from_origin(500000.0, 4000000.0, 30.0, 30.0),
+    ) as ds:  # fmt: skip
+        ds.write(truth, 1)  # no CRS, another place
+    result = run("evaluate", scores, "--truth", elsewhere)
+    assert result.exit_code == 2
+    assert "not the same CRS/transform" in _one_error_line(result)
+
+    plain = tmp_path / "plain.mat"  # no georeferencing at all, beside georeferenced scores
+    import scipy.io
+
+    scipy.io.savemat(plain, {"map": truth})
+    result = run("evaluate", scores, "--truth", plain)
+    assert result.exit_code == 2
+    assert "has no georeferencing" in _one_error_line(result)
+
+    here = helpers.write_truth_tif(tmp_path / "here.tif", truth)
+    assert run("evaluate", scores, "--truth", here, "--json").exit_code == 0
+
+
+def test_evaluate_blames_all_nan_scores(run, tmp_path, helpers):
+    nan_scores = helpers.write_tif(tmp_path / "nan.tif", np.full((1, 24, 28), np.nan, np.float32))
+    truth = np.zeros((24, 28), dtype=np.uint8)
+    truth[3, 4] = 1
+    here = helpers.write_truth_tif(tmp_path / "here.tif", truth)
+    result = run("evaluate", nan_scores, "--truth", here)
+    assert result.exit_code == 2
+    assert "scores" in _one_error_line(result) and "no valid pixel" in result.stderr
+
+
+# --- 5. smaller silent results ------------------------------------------------------
+
+
+def test_threshold_refuses_a_multiband_raster(run, tmp_path, scene):
+    result = run("threshold", scene, "-o", tmp_path / "mask.tif", "--far", "0.01")
+    assert result.exit_code == 2
+    assert "has 6 bands" in _one_error_line(result)
+    assert not (tmp_path / "mask.tif").exists()
+
+
+def test_geotiff_output_named_png_is_refused(run, tmp_path, scene):
+    result = run("detect", scene, "-o", tmp_path / "s.png", "--method", "rx", "-q")
+    assert result.exit_code == 2
+    assert "give a .tif name" in _one_error_line(result)
+    scores = tmp_path / "s.tif"
+    assert run("detect", scene, "-o", scores, "--method", "rx", "-q").exit_code == 0
+    result = run("threshold", scores, "-o", tmp_path / "m.png", "--far", "0.01")
+    assert result.exit_code == 2 and "give a .tif name" in _one_error_line(result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.tif", "scene.tif"]
+
+
+def test_band_range_beyond_the_scene_is_refused(run, tmp_path, helpers):
+    cube, _ = helpers.make_cube(24, 28, 20)
+    path = helpers.write_tif(tmp_path / "b20.tif", cube)
+    result = run("detect", path, "-o", tmp_path / "s.tif", "--method", "rx", "--bands", "15-40")
+    assert result.exit_code == 2
+    assert "beyond the scene's bands 1-20" in _one_error_line(result)
+    assert run("detect", path, "-o", tmp_path / "s.tif", "--method", "rx", "--bands", "15-20",
+               "-q").exit_code == 0  # fmt: skip
+
+
+# --- 8. a scheduler address that is not a dask scheduler ---------------------------
+
+
+class _HTTPServer:
+    """An HTTP server on a local port (not a dask scheduler) that notes each connection."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.connected = threading.Event()
+        outer = self
+
+        class Server(http.server.ThreadingHTTPServer):
+            def verify_request(self, request, client_address) -> bool:
+                outer.connected.set()
+                return True
+
+        self.server = Server(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def http_server():
+    """An HTTP server on 127.0.0.1 for the duration of a test; stops itself."""
+    server = _HTTPServer()
+    yield server
+    server.stop()
+
+
+def test_scheduler_address_needs_a_dask_scheme(run, tmp_path, scene, http_server):
+    for address in (f"http://{http_server.address}", http_server.address, "tcp://"):
+        result = run("detect", scene, "-o", tmp_path / "s.tif", "--scheduler", address)
+        assert result.exit_code == 2
+        assert "not a dask scheduler address" in _one_error_line(result)
+
+
+@pytest.mark.parametrize("command", ["detect", "batch"])
+def test_scheduler_that_does_not_answer_times_out(run, tmp_path, scene, http_server, command):
+    import time
+
+    pytest.importorskip("distributed")
+    out = ["-o", tmp_path / "s.tif"] if command == "detect" else ["--out-dir", tmp_path / "out"]
+    start = time.monotonic()
+    address = f"tcp://{http_server.address}"
+    result = run(command, scene, *out, "--method", "rx", "-q", "--scheduler", address,
+                 env={"SUPERAD_GEO_SCHEDULER_TIMEOUT": "2"})  # fmt: skip
+    assert time.monotonic() - start < 30
+    assert result.exit_code == 2
+    assert "no dask scheduler answered" in _one_error_line(result)
+    assert not (tmp_path / "s.tif").exists() and not (tmp_path / "s.tif.superad-work").exists()
+
+
+def test_ctrl_c_while_waiting_for_a_scheduler_terminates(tmp_path, scene, http_server):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("distributed")
+    code = "from superad_geo_cli.main import cli; cli()"
+    args = ["detect", str(scene), "-o", str(tmp_path / "s.tif"), "--method", "rx",
+            "--scheduler", f"tcp://{http_server.address}"]  # fmt: skip
+    env = {**os.environ, "SUPERAD_GEO_SCHEDULER_TIMEOUT": "300", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, stderr=subprocess.PIPE)
+    assert http_server.connected.wait(120), "the command never connected"
+    time.sleep(1)  # now waiting on the handshake
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert err.decode().strip().splitlines()[-1] == "interrupted"
