@@ -22,6 +22,7 @@ from superad_geo.scene.bands import select_bands
 from superad_geo.scene.io import open_scene, prepare_scene, read_roi
 from superad_geo.scene.statistics import SceneStatistics, scene_statistics
 from superad_geo.scene.tiling import Tile, default_halo, tile_windows
+from superad_geo.scene.validity import declares_nodata
 
 DEFAULT_TILE_SIZE = 512
 DEFAULT_OVERLAP = 64
@@ -178,7 +179,7 @@ def plan_run(
             scaling=scaling,
             mapper=executor.ordered,
             progress=progress,
-            nodata_declared=scene.rio.encoded_nodata is not None or scene.rio.nodata is not None,
+            nodata_declared=declares_nodata(scene_or_src, nodata),
         )
     keep = np.flatnonzero(stats.keep)
     if keep.size < scene.sizes["band"]:

@@ -405,3 +405,25 @@ def test_ctrl_c_while_waiting_for_a_scheduler_terminates(tmp_path, scene, http_s
         proc.kill()
     assert proc.returncode == 130, err.decode()[-2000:]
     assert err.decode().strip().splitlines()[-1] == "interrupted"
+
+
+# --- 10. stray NaN warn as the help promises ----------------------------------------
+
+
+@pytest.mark.parametrize("nodata", [None, -9999.0])
+def test_stray_nan_warns(run, tmp_path, helpers, nodata):
+    cube, _ = helpers.make_cube(24, 28, 6)
+    if nodata is None:
+        cube[:, 3, 3] = np.nan  # no nodata declared: any NaN is stray
+    else:
+        cube[:, :2, :] = nodata  # declared nodata: no warning for it ...
+        cube[2, 5, 5] = np.nan  # ... but for a NaN inside a valid pixel
+    path = helpers.write_tif(tmp_path / "nan.tif", cube, nodata=nodata)
+    result = run("detect", path, "-o", tmp_path / "s.tif", "--method", "rx")
+    assert result.exit_code == 0, result.stderr
+    assert "NaN or infinite values; they are treated as nodata" in result.stderr
+    clean, _ = helpers.make_cube(24, 28, 6)
+    clean[:, :2, :] = -9999.0
+    path = helpers.write_tif(tmp_path / "clean.tif", clean, nodata=-9999.0)
+    result = run("detect", path, "-o", tmp_path / "c.tif", "--method", "rx")
+    assert result.exit_code == 0 and "Warning" not in result.stderr
