@@ -52,30 +52,14 @@ class RuntimeFailure(click.ClickException):
 INTERRUPTED = 130
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and the exceptions it was raised from, outermost first."""
-    chain: list[BaseException] = []
-    while exc is not None and exc not in chain:
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return chain
-
-
 def _disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` comes from a full disk (ENOSPC, also as GDAL reports it)."""
+    from superad_geo.errors import causes
+
     return any(
         getattr(e, "errno", None) == errno.ENOSPC or "No space left on device" in str(e)
-        for e in _causes(exc)
+        for e in causes(exc)
     )
-
-
-def _read_failure(exc: BaseException) -> str | None:
-    """GDAL's own line about a block it could not read (names file and block), if any."""
-    chain = _causes(exc)
-    if not any(type(e).__name__ == "RasterioIOError" and "Read failed" in str(e) for e in chain):
-        return None
-    details = [str(e) for e in chain if "IReadBlock failed" in str(e)]
-    return details[0] if details else _one_line(chain[-1])
 
 
 def _one_line(exc: BaseException) -> str:
@@ -93,7 +77,7 @@ class SuperadGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place errors meet the user
-            from superad_geo.errors import SuperadGeoError
+            from superad_geo.errors import SuperadGeoError, unreadable_block
 
             debug = bool((ctx.obj or {}).get("debug"))
             if debug:
@@ -105,9 +89,9 @@ class SuperadGroup(click.Group):
                 ) from exc
             if isinstance(exc, SuperadGeoError):
                 raise UserError(_one_line(exc)) from exc
-            failed_read = _read_failure(exc)
+            failed_read = unreadable_block(exc)
             if failed_read is not None:
-                raise UserError(f"cannot read {failed_read} (truncated or corrupt file)") from exc
+                raise UserError(str(failed_read)) from exc
             if isinstance(exc, MemoryError):
                 msg = "out of memory; use a smaller --tile-size or fewer --workers"
             else:

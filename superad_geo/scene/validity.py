@@ -16,13 +16,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from superad_geo.errors import unreadable_block
+
 
 def materialise(block: object) -> np.ndarray:
-    """Compute a dask array (synchronously, in the calling thread) or pass numpy through."""
+    """Compute a dask array (synchronously, in the calling thread) or pass numpy through.
+
+    Raises
+    ------
+    InputError
+        If a block of the file cannot be read (truncated or corrupt).
+    """
     compute = getattr(block, "compute", None)
-    if compute is not None:
+    if compute is None:
+        return np.asarray(block)
+    try:
         return np.asarray(compute(scheduler="sync"))
-    return np.asarray(block)
+    except Exception as exc:
+        failure = unreadable_block(exc)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
 def valid_pixels(cube: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
