@@ -43,8 +43,10 @@ def scheduler_timeout() -> float:
     return value
 
 
-def connect_scheduler(address: str) -> Any:
+def connect_scheduler(address: str, *, as_default: bool = False) -> Any:
     """A ``distributed.Client`` of the scheduler at ``address``, or a one-line refusal.
+
+    ``as_default`` makes it dask's default client (as ``Client(address)`` does).
 
     The connection runs in a daemon thread given :func:`scheduler_timeout`
     seconds: a peer that is not a dask scheduler (an HTTP server, say) can stall
@@ -67,7 +69,7 @@ def connect_scheduler(address: str) -> Any:
 
     def attempt() -> None:
         try:
-            outcome["client"] = Client(address, timeout=timeout, set_as_default=False)
+            outcome["client"] = Client(address, timeout=timeout, set_as_default=as_default)
         except BaseException as exc:  # noqa: BLE001 - reported by the caller's thread
             outcome["error"] = exc
 

@@ -344,7 +344,11 @@ class _HTTPServer:
                 outer.connected.set()
                 return True
 
-        self.server = Server(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+        class Quiet(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = Server(("127.0.0.1", 0), Quiet)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
 
