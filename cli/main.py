@@ -48,6 +48,9 @@ class RuntimeFailure(click.ClickException):
     exit_code = 1
 
 
+#: Raised (click 8.2 on) for a group or command called bare: shows the help text.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
 #: Exit status of an interrupted command (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
 
@@ -106,7 +109,7 @@ class SuperadGroup(click.Group):
         try:
             status = super().main(argv, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
-            if "--debug" in argv:
+            if "--debug" in argv or isinstance(exc, _NO_ARGS_IS_HELP):  # the help text itself
                 exc.show()
             else:
                 where = exc.ctx.command_path if exc.ctx is not None else "superad-geo"

@@ -191,6 +191,8 @@ def test_usage_error_is_one_line(run, tmp_path, scene):
     assert "--methd" in _one_error_line(result)
     debug = run("--debug", "detect", scene, "-o", tmp_path / "s.tif", "--methd", "rx")
     assert debug.exit_code == 2 and "Usage:" in debug.stderr
+    bare = run()  # the group alone: its help, as click shows it
+    assert "Commands:" in bare.stderr
 
 
 def test_interrupt_exits_130(run, tmp_path, scene, monkeypatch):
