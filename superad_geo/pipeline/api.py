@@ -97,6 +97,7 @@ class FileResult:
     statistics: SceneStatistics
 
 
+
 def _run_tiles(
     run: Run,
     executor: Executor,
@@ -142,6 +143,7 @@ def _run_tiles(
                 if progress is not None:
                     progress(done, total, "tiles")
     return results
+
 
 
 def _strips(
