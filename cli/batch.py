@@ -33,6 +33,7 @@ __all__ = ["MANIFEST", "RASTER_SUFFIXES", "batch", "expand_inputs"]
 
 MANIFEST = "manifest.csv"
 MANIFEST_FIELDS = ("scene", "item", "status", "seconds", "output", "parameters", "error")
+STALE_HINT = "; use --overwrite to rerun the scene"
 #: File endings taken from a folder (ENVI images are found through their .hdr).
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".mat", ".img", ".nc", ".jp2", ".h5", ".he5")
 LIST_SUFFIXES = (".txt", ".lst", ".list")
@@ -160,19 +161,28 @@ def _stem(scene: str) -> str:
     return name.split(".", 1)[0] if name.endswith(".tar.gz") else Path(name).stem
 
 
-def _is_complete(output: Path, scene: str) -> bool:
-    """True if ``output`` is a finished score raster on the grid of ``scene``."""
+def _existing_output(output: Path, scene: str, opts: dict[str, Any]) -> str | None:
+    """Why an existing ``output`` is not this run's result; None when it is (skip it).
+
+    It is this run's result when its ``SUPERAD_FINGERPRINT`` tag equals the
+    fingerprint of ``scene`` with ``opts`` (input identity and every option that
+    changes the scores).
+    """
     import rasterio
+
+    from superad_geo import FINGERPRINT_TAG, result_fingerprint
 
     try:
         with rasterio.open(output) as ds:
-            if ds.count != 1:
-                return False
-            shape = (ds.height, ds.width)
+            found = ds.tags().get(FINGERPRINT_TAG)
             ds.read(1, window=((ds.height - 1, ds.height), (ds.width - 1, ds.width)))
-        return tuple(int(v) for v in superad_geo.open_checked(scene).shape[1:]) == shape
-    except Exception:  # noqa: BLE001 - anything unreadable is not complete
-        return False
+    except Exception:  # noqa: BLE001 - anything unreadable is not a result of ours
+        return f"{str(output)!r} exists but is not a readable score raster"
+    if found is None:
+        return f"{str(output)!r} exists but has no {FINGERPRINT_TAG} tag (not made by this version)"
+    if found != result_fingerprint(scene, detect_kwargs(opts)):
+        return f"{str(output)!r} was made from other input or options"
+    return None
 
 
 def _write_manifest(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -250,9 +260,9 @@ def batch(
     --scheduler, scenes run in parallel on the dask.distributed cluster
     (inputs and OUT_DIR must be reachable from every worker).
 
-    Exit status: 0 when every scene is done or skipped; 2 when some failed
-    and all failures are bad input (corrupt file, no valid pixel, ...);
-    1 when some scene failed for another reason.
+    Exit status: 0 when every scene is done or skipped; 2 when some output
+    is stale, or some scene failed and all failures are bad input (corrupt
+    file, no valid pixel, ...); 1 when some scene failed for another reason.
 
     \b
     Example:
@@ -297,14 +307,19 @@ def batch(
     params_json = json.dumps(params, sort_keys=True)
     rows: list[dict[str, Any]] = []
     todo: list[tuple[str, Path]] = []
+    reruns: dict[str, str] = {}  # scene -> why its existing output was replaced
     for s in scenes:
         out = folder / f"{name_of(s)}.tif"
-        if out.exists() and not opts["overwrite"] and _is_complete(out, s):
+        stale = _existing_output(out, s, opts) if out.exists() else None
+        if out.exists() and not opts["overwrite"]:
+            status, error = ("skipped", "") if stale is None else ("stale", stale + STALE_HINT)
             rows.append(
-                {"scene": s, "item": item_id(s), "status": "skipped",
-                 "seconds": 0.0, "output": str(out), "parameters": params_json, "error": ""}
+                {"scene": s, "item": item_id(s), "status": status, "seconds": 0.0,
+                 "output": str(out), "parameters": params_json, "error": error}
             )  # fmt: skip
             continue
+        if stale is not None:
+            reruns[s] = stale
         todo.append((s, out))
     manifest = folder / MANIFEST
     _write_manifest(manifest, rows)
@@ -331,6 +346,9 @@ def batch(
             "parameters": params_json,
             "error": "" if exc is None else _error_text(exc),
         }
+        if exc is None and scene in reruns:
+            row["status"] = "rerun"
+            progress.message(f"rerun: {reruns[scene]}")
         rows.append(row)
         _write_manifest(manifest, rows)
         if exc is not None:
@@ -343,9 +361,6 @@ def batch(
         progress(done, total, "scenes")
 
     run_opts = dict(opts)
-    if todo and opts["overwrite"] is False:
-        # an incomplete leftover (not skipped above) is replaced
-        run_opts["overwrite"] = True
     with progress:
         if opts["scheduler"]:
             _run_distributed(todo, run_opts, opts["scheduler"], record)
@@ -359,27 +374,30 @@ def batch(
                 else:
                     record(s, out, time.monotonic() - start, None)
 
-    n_ok = sum(r["status"] == "ok" for r in rows)
+    n_ok = sum(r["status"] in ("ok", "rerun") for r in rows)
     n_skip = sum(r["status"] == "skipped" for r in rows)
-    if not opts["quiet"] or failures:
+    n_stale = sum(r["status"] == "stale" for r in rows)
+    if not opts["quiet"] or failures or n_stale:
+        stale_text = f", {n_stale} stale (refused)" if n_stale else ""
         echo_err(
             f"{total} scene{'s' if total != 1 else ''}: {n_ok} done, {n_skip} skipped, "
-            f"{len(failures)} failed; manifest: {manifest}"
+            f"{len(failures)} failed{stale_text}; manifest: {manifest}"
         )
+    if n_stale and not failures:
+        ctx.exit(2)
     if failures:
         ctx.exit(2 if all(isinstance(e, superad_geo.SuperadGeoError) for e in failures) else 1)
 
 
 def _run_distributed(todo, opts, address, record) -> None:
     """Run the scenes as tasks on a dask.distributed cluster, recording as they finish."""
-    from superad_geo import require
+    from superad_geo import connect_scheduler, require
 
-    distributed = require("distributed", "batch --scheduler")
-    Client, as_completed = distributed.Client, distributed.as_completed
+    as_completed = require("distributed", "batch --scheduler").as_completed
 
     task_opts = dict(opts)
     task_opts["progress"] = "none"
-    with Client(address) as client:
+    with connect_scheduler(address, as_default=True) as client:
         futures = {}
         starts = {}
         for s, out in todo:

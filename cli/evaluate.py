@@ -18,7 +18,7 @@ from superad_geo_cli.options import (
 )
 from superad_geo_cli.progress import make_progress
 
-__all__ = ["evaluate", "read_scores", "read_truth"]
+__all__ = ["check_same_grid", "evaluate", "read_scores", "read_truth"]
 
 
 def read_scores(path: str) -> tuple[np.ndarray, object, object]:
@@ -72,6 +72,56 @@ def read_truth(path: str) -> tuple[np.ndarray, np.ndarray, object, object]:
     values = np.ma.filled(data.astype(np.float64), 0.0)
     valid &= np.isfinite(values)
     return np.where(valid, values, 0.0) != 0, valid, crs, transform
+
+
+def _georeferenced(crs: object, transform: object) -> bool:
+    return crs is not None or (transform is not None and not transform.is_identity)
+
+
+def check_same_grid(
+    scores: str,
+    truth: str,
+    s_shape: tuple[int, ...],
+    t_shape: tuple[int, ...],
+    s_grid: tuple[object, object],
+    t_grid: tuple[object, object],
+) -> None:
+    """Refuse scores and truth that are not on one grid (``grid`` is ``(crs, transform)``).
+
+    Same size is needed, and the same transform (and CRS, where both have one).
+    A truth without georeferencing (a ``.mat`` map, a raster with neither CRS
+    nor transform) is taken only for scores without georeferencing either: it
+    cannot show that it lies where georeferenced scores do. Scores without
+    georeferencing are a plain pixel grid, matched by size.
+
+    Raises
+    ------
+    InputError
+    """
+    from superad_geo import InputError
+
+    if s_shape != t_shape:
+        raise InputError(
+            f"scores are {s_shape[0]}×{s_shape[1]} pixels but the truth is "
+            f"{t_shape[0]}×{t_shape[1]}; they must be on the same grid"
+        )
+    (s_crs, s_transform), (t_crs, t_transform) = s_grid, t_grid
+    if not _georeferenced(*t_grid):
+        if _georeferenced(*s_grid):
+            raise InputError(
+                f"truth {truth!r} has no georeferencing but scores {scores!r} have; "
+                "give the truth as a raster on the scores' grid"
+            )
+        return
+    if not _georeferenced(*s_grid):
+        return  # plain pixel scores (an array written without a grid): pixels match by size
+    if not s_transform.almost_equals(t_transform) or (
+        s_crs is not None and t_crs is not None and s_crs != t_crs
+    ):
+        raise InputError(
+            f"scores {scores!r} and truth {truth!r} have the same size but not the same "
+            "CRS/transform; resample the truth onto the scores' grid"
+        )
 
 
 def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title: str) -> None:
@@ -154,17 +204,11 @@ def evaluate(scores, truth, as_json, plot, overwrite, quiet, progress) -> None:
         report(0, 2, "evaluate")
         s, s_crs, s_transform = read_scores(scores)
         t, valid, t_crs, t_transform = read_truth(truth)
-        if s.shape != t.shape:
-            raise InputError(
-                f"scores are {s.shape[0]}×{s.shape[1]} pixels but the truth is "
-                f"{t.shape[0]}×{t.shape[1]}; they must be on the same grid"
-            )
-        if (
-            s_crs is not None
-            and t_crs is not None
-            and (s_crs != t_crs or not s_transform.almost_equals(t_transform))
-        ):
-            raise InputError("scores and truth have the same size but not the same CRS/transform")
+        check_same_grid(scores, truth, s.shape, t.shape, (s_crs, s_transform), (t_crs, t_transform))
+        if not np.isfinite(s).any():
+            raise InputError(f"scores {scores!r} have no valid pixel (all nodata or NaN)")
+        if not valid.any():
+            raise InputError(f"truth {truth!r} has no valid pixel (all nodata)")
         n_all = s.size
         try:
             figures = evaluate_scores(s, t, valid)

@@ -6,13 +6,18 @@ stderr, and errors are turned into exit statuses —
 - 0: success;
 - 2: misuse or bad input the user can fix (click's usage errors and every
   :class:`superad_geo.errors.SuperadGeoError`): one line, no traceback;
-- 1: a failure of the program itself: one line, and the traceback with
-  ``--debug``.
+- 1: a failure of the program itself (a full disk included): one line, and
+  the traceback with ``--debug``;
+- 130: interrupted (Ctrl-C).
+
+Usage errors are one line too; ``--debug`` shows click's full usage text.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
 import traceback
 import warnings
@@ -21,11 +26,11 @@ import click
 
 import superad_geo
 from superad_geo_cli.batch import batch
-from superad_geo_cli.common import error_text
 from superad_geo_cli.detect import detect
 from superad_geo_cli.evaluate import evaluate
 from superad_geo_cli.info import info
 from superad_geo_cli.quicklook import quicklook
+from superad_geo_cli.common import error_text
 from superad_geo_cli.threshold import threshold
 
 __all__ = ["cli"]
@@ -43,6 +48,23 @@ class RuntimeFailure(click.ClickException):
     exit_code = 1
 
 
+#: Raised (click 8.2 on) for a group or command called bare: shows the help text.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+#: Exit status of an interrupted command (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from a full disk (ENOSPC, also as GDAL reports it)."""
+    from superad_geo.errors import causes
+
+    return any(
+        getattr(e, "errno", None) == errno.ENOSPC or "No space left on device" in str(e)
+        for e in causes(exc)
+    )
+
+
 class SuperadGroup(click.Group):
     """A click group that maps the core's exceptions onto exit statuses."""
 
@@ -53,19 +75,53 @@ class SuperadGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place errors meet the user
-            from superad_geo import SuperadGeoError
+            from superad_geo import SuperadGeoError, unreadable_block
 
             debug = bool((ctx.obj or {}).get("debug"))
             if debug:
                 traceback.print_exc(file=sys.stderr)
+            hint = "" if debug else " (run with --debug for the traceback)"
+            if _disk_full(exc):
+                raise RuntimeFailure(
+                    f"disk full (ENOSPC) while writing; free space and rerun to resume{hint}"
+                ) from exc
             if isinstance(exc, SuperadGeoError):
                 raise UserError(error_text(exc)) from exc
+            failed_read = unreadable_block(exc)
+            if failed_read is not None:
+                raise UserError(str(failed_read)) from exc
             if isinstance(exc, MemoryError):
                 msg = "out of memory; use a smaller --tile-size or fewer --workers"
             else:
                 msg = f"{type(exc).__name__}: {error_text(exc)}"
-            hint = "" if debug else " (run with --debug for the traceback)"
             raise RuntimeFailure(msg + hint) from exc
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the command; every error is one line on stderr, Ctrl-C exits 130."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            status = super().main(argv, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            if "--debug" in argv or isinstance(exc, _NO_ARGS_IS_HELP):  # the help text itself
+                exc.show()
+            else:
+                where = exc.ctx.command_path if exc.ctx is not None else "superad-geo"
+                message = " ".join(exc.format_message().split())
+                click.echo(f"Error: {message} (see '{where} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo("\ninterrupted", err=True)
+            if args is None:  # the console script: leave at once, whatever threads still run
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(INTERRUPTED)
+            sys.exit(INTERRUPTED)
+        sys.exit(status if isinstance(status, int) else 0)
 
 
 @click.group(cls=SuperadGroup, context_settings={"help_option_names": ["-h", "--help"]})

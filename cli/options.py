@@ -108,6 +108,8 @@ METHODS = tuple(superad_geo.DETECTORS)
 PRESETS = tuple(sorted(superad_geo.PRESETS))  # the QGIS enum keeps this order
 DEVICES = ("auto", "cpu", "cuda")
 PROGRESS_MODES = ("auto", "json", "none")
+#: Seeds torch.manual_seed accepts (a signed or unsigned 64-bit integer).
+SEED_RANGE = (-(2**63), 2**64 - 1)
 #: Fewest bands each method can work with (Super-AD builds a 3-band composite).
 MIN_BANDS = {name: detector.min_bands for name, detector in superad_geo.DETECTORS.items()}
 
@@ -218,10 +220,13 @@ def _device_callback(ctx: click.Context, param: click.Parameter, value: str) -> 
 def _scheduler_callback(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return None
-    if not re.match(r"^[a-z]+://\S+$|^[^\s:/]+:\d+$", value):
-        raise click.BadParameter(
-            f"{value!r} is not a scheduler address such as tcp://host:8786", ctx=ctx, param=param
-        )
+    from superad_geo.errors import InputError
+    from superad_geo.pipeline.execute import check_scheduler_address
+
+    try:
+        check_scheduler_address(value)
+    except InputError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
     return value
 
 
@@ -279,7 +284,7 @@ device_opt = click.option(
 )
 seed_opt = click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(*SEED_RANGE),
     default=DEFAULTS["seed"],
     show_default=True,
     help="Random seed of the network's initialisation.",
@@ -351,8 +356,9 @@ scheduler_opt = click.option(
     default=DEFAULTS["scheduler"],
     callback=_scheduler_callback,
     metavar="ADDRESS",
-    help="Address of a dask.distributed scheduler (tcp://host:8786); inputs and "
-    "outputs must be reachable from every worker.",
+    help="Address of a dask.distributed scheduler (tcp://, tls://, ucx:// or inproc://); "
+    "inputs and outputs must be reachable from every worker. Waits "
+    "$SUPERAD_GEO_SCHEDULER_TIMEOUT seconds (default 30) for it to answer.",
 )
 overwrite_opt = click.option(
     "--overwrite", is_flag=True, default=False, help="Replace existing output files."

@@ -22,6 +22,24 @@ from superad_geo_cli.progress import make_progress
 __all__ = ["threshold"]
 
 
+def _check_one_band(scores: str) -> None:
+    """Refuse a multi-band raster: which band holds the scores cannot be guessed."""
+    import rasterio
+
+    from superad_geo.errors import InputError
+
+    try:
+        with rasterio.open(scores) as ds:
+            count = ds.count
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"cannot read scores {scores!r} as a raster: {exc}") from None
+    if count != 1:
+        raise InputError(
+            f"{scores!r} has {count} bands; threshold takes a single-band score raster "
+            "(as written by superad-geo detect)"
+        )
+
+
 @click.command(short_help="Turn a score raster into a binary anomaly mask (and polygons).")
 @click.argument("scores", metavar="SCORES", callback=check_input_path)
 @output_opt
@@ -70,6 +88,11 @@ def threshold(scores, output, quantile, far, vector, overwrite, quiet, progress)
         )
     check_output(output, overwrite)
     check_output(vector, overwrite, what="vector output")
+    from superad_geo.guards import refuse_input_as_output, refuse_unless_geotiff_name
+
+    refuse_unless_geotiff_name(output, "mask output")
+    refuse_input_as_output(output, scores)
+    _check_one_band(scores)
 
     from superad_geo import threshold_raster
 

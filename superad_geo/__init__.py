@@ -53,6 +53,11 @@ _LAZY: dict[str, str] = {
     "stac_scenes": "superad_geo.scene.stac",
     "write_result_item": "superad_geo.scene.stac",
     "require": "superad_geo.extras",
+    "causes": "superad_geo.errors",
+    "FINGERPRINT_TAG": "superad_geo.pipeline.resume",
+    "result_fingerprint": "superad_geo.pipeline.resume",
+    "connect_scheduler": "superad_geo.pipeline.execute",
+    "unreadable_block": "superad_geo.errors",
     "parse_band_spec": "superad_geo.scene.bands",
     "select_bands": "superad_geo.scene.bands",
     "scene_wavelengths": "superad_geo.scene.bands",
@@ -115,6 +120,11 @@ __all__ = [
     "require",
     "stac_scenes",
     "write_result_item",
+    "causes",
+    "unreadable_block",
+    "FINGERPRINT_TAG",
+    "result_fingerprint",
+    "connect_scheduler",
 ]
 
 
@@ -139,11 +149,14 @@ if TYPE_CHECKING:
     from superad_geo.evaluation.metrics import prepare as prepare_scores
     from superad_geo.evaluation.quicklook import render_quicklook, save_png
     from superad_geo.evaluation.threshold import threshold_raster
+    from superad_geo.errors import causes, unreadable_block
     from superad_geo.extras import require
     from superad_geo.files import atomic_write, check_output, one_line
     from superad_geo.model.presets import PRESETS
     from superad_geo.model.training import score_cube, score_cubes
     from superad_geo.options import DEFAULTS, DetectOptions, Execution
+    from superad_geo.pipeline.execute import connect_scheduler
+    from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint
     from superad_geo.pipeline.api import FileResult, detect, detect_file
     from superad_geo.pipeline.plan import open_checked, preflight, tile_plan
     from superad_geo.scene.bands import parse_band_spec, scene_wavelengths, select_bands

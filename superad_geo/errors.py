@@ -52,3 +52,24 @@ class AmbiguousInputError(InputError):
 
 class DependencyError(SuperadGeoError):
     """An optional dependency this command needs is missing (the message names the extra)."""
+def causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or during, outermost first."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def unreadable_block(exc: BaseException) -> InputError | None:
+    """The one-line :class:`InputError` for a raster block GDAL could not read, if ``exc`` is one.
+
+    GDAL's own line names the file, band and block ("scene.tif, band 1:
+    IReadBlock failed at X offset 0, Y offset 2"); rasterio raises it as the
+    cause of a bare "Read failed".
+    """
+    chain = causes(exc)
+    if not any(type(e).__name__ == "RasterioIOError" and "Read failed" in str(e) for e in chain):
+        return None
+    details = [str(e) for e in chain if "IReadBlock failed" in str(e)] or [str(chain[-1])]
+    return InputError(f"cannot read {details[0]} (truncated or corrupt file)")

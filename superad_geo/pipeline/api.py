@@ -41,9 +41,10 @@ import xarray as xr
 
 from superad_geo.errors import InputError
 from superad_geo.files import check_output
+from superad_geo.guards import refuse_input_as_output, refuse_unless_geotiff_name
 from superad_geo.options import DEFAULTS, split_options
 from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback
-from superad_geo.pipeline.resume import tile_loader
+from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint, tile_loader
 from superad_geo.pipeline.tasks import mosaic_strips, score_tiles
 from superad_geo.scene.io import order_dims, output_nodata
 from superad_geo.scene.statistics import SceneStatistics
@@ -282,12 +283,17 @@ def detect_file(
     """
     options, execution = split_options(locals())
     dst = check_output(dst, overwrite=overwrite)
+    refuse_input_as_output(dst, src, roi)
+    refuse_unless_geotiff_name(dst)
     if mask_out is not None:
         check_output(mask_out, overwrite=overwrite, what="mask output")
+        refuse_input_as_output(mask_out, src, roi)
+        refuse_unless_geotiff_name(mask_out, "mask output")
         if quantile is None and far is None:
             quantile = 0.999
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
+    fingerprint = result_fingerprint(src, options)
     work = Path(os.fspath(dst) + ".superad-work")
     run, tiles_dir, _ = score_tiles(src, work, options, execution, progress)
     nodata_out = output_nodata(run.scene)
@@ -295,6 +301,7 @@ def detect_file(
     tags = software_tags(
         options.method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
     ) | band_tags(run.scene)
+    tags[FINGERPRINT_TAG] = fingerprint
 
     def strips() -> Iterator[tuple[Window, np.ndarray]]:
         total = math.ceil(run.scene.sizes["y"] / WRITE_ROWS)

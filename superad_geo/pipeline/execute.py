@@ -3,12 +3,84 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from superad_geo.errors import InputError
 from superad_geo.extras import require
 from superad_geo.scene.validity import materialise
+
+#: Address schemes of a dask.distributed scheduler.
+SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://")
+
+#: Environment variable with the seconds to wait for a scheduler, and its default.
+SCHEDULER_TIMEOUT_ENV = "SUPERAD_GEO_SCHEDULER_TIMEOUT"
+DEFAULT_SCHEDULER_TIMEOUT = 30.0
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse an address that is not a dask.distributed scheduler's (``tcp://host:8786``)."""
+    if not address.startswith(SCHEDULER_SCHEMES) or address.endswith("://"):
+        raise InputError(
+            f"{address!r} is not a dask scheduler address; give one starting with "
+            f"{', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://host:8786)"
+        )
+
+
+def scheduler_timeout() -> float:
+    """Seconds to wait for a scheduler: ``$SUPERAD_GEO_SCHEDULER_TIMEOUT``, default 30."""
+    text = os.environ.get(SCHEDULER_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_SCHEDULER_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise InputError(f"{SCHEDULER_TIMEOUT_ENV}={text!r} is not a positive number of seconds")
+    return value
+
+
+def connect_scheduler(address: str, *, as_default: bool = False) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``address``, or a one-line refusal.
+
+    ``as_default`` makes it dask's default client (as ``Client(address)`` does).
+
+    The connection runs in a daemon thread given :func:`scheduler_timeout`
+    seconds: a peer that is not a dask scheduler (an HTTP server, say) can stall
+    the handshake forever, and such a thread neither blocks Ctrl-C nor the
+    interpreter's exit.
+
+    Raises
+    ------
+    InputError
+        If the address is malformed, nothing answers in time, or what answers is
+        not a dask scheduler.
+    """
+    check_scheduler_address(address)
+    Client = require("distributed", "a dask scheduler").Client
+    timeout = scheduler_timeout()
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["client"] = Client(address, timeout=timeout, set_as_default=as_default)
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=attempt, name="superad-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)
+    if "client" in outcome:
+        return outcome["client"]
+    reason = outcome.get("error")
+    detail = "no answer" if reason is None else f"{type(reason).__name__}: {reason}"
+    raise InputError(
+        f"no dask scheduler answered at {address!r} within {timeout:g} s ({detail}); "
+        f"start it, check the address, or set {SCHEDULER_TIMEOUT_ENV}"
+    ) from (reason if isinstance(reason, Exception) else None)
 
 
 class Executor:
@@ -18,19 +90,11 @@ class Executor:
         self.client = None
         self._own_client = False
         self.workers = max(1, int(workers))
-        if scheduler is not None:
-            Client = require("distributed", "a dask scheduler").Client
-            if isinstance(scheduler, Client):
-                self.client = scheduler
-            else:
-                try:
-                    self.client = Client(scheduler, set_as_default=False)
-                except OSError as exc:
-                    raise InputError(
-                        f"cannot reach the dask scheduler at {scheduler!r} ({exc}); "
-                        "start it first or leave the scheduler unset to run locally"
-                    ) from exc
-                self._own_client = True
+        if isinstance(scheduler, str):
+            self.client = connect_scheduler(scheduler)
+            self._own_client = True
+        elif scheduler is not None:
+            self.client = scheduler
         self._processes: concurrent.futures.ProcessPoolExecutor | None = None
         self._pool = (
             concurrent.futures.ThreadPoolExecutor(self.workers)

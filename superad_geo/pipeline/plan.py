@@ -27,6 +27,7 @@ from superad_geo.scene.bands import scene_wavelengths, select_bands
 from superad_geo.scene.io import open_scene, prepare_scene, read_roi
 from superad_geo.scene.statistics import SceneStatistics, scene_statistics
 from superad_geo.scene.tiling import Tile, tile_windows
+from superad_geo.scene.validity import declares_nodata
 
 #: Rows of the mosaic assembled at a time when writing.
 WRITE_ROWS = 512
@@ -200,7 +201,7 @@ def plan_run(
             scaling=resolved.scaling,
             mapper=executor.ordered,
             progress=progress,
-            nodata_declared=scene.rio.encoded_nodata is not None or scene.rio.nodata is not None,
+            nodata_declared=declares_nodata(scene_or_src, options.nodata),
         )
     keep = np.flatnonzero(stats.keep)
     if keep.size < scene.sizes["band"]:

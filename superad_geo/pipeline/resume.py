@@ -1,23 +1,80 @@
-"""The work folder that lets an interrupted run resume from its finished tiles."""
+"""Resuming: the work folder of an interrupted run, and the fingerprint of a finished one.
+
+A work folder ``<dst>.superad-work/`` keeps the finished tiles of a run; it
+carries a marker file (:data:`WORK_MARKER`) so that a folder the tool did not
+make is refused, never emptied. A finished score raster carries the run's
+fingerprint (:func:`result_fingerprint`) in its ``SUPERAD_FINGERPRINT`` tag, so
+that ``batch`` can tell an output made from this input with these options from
+a stale one.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from superad_geo.errors import OutputError
 from superad_geo.files import atomic_write
-from superad_geo.pipeline.plan import Run
-from superad_geo.scene.tiling import Tile
+from superad_geo.options import DetectOptions, split_options
+
+if TYPE_CHECKING:
+    from superad_geo.pipeline.plan import Run
+    from superad_geo.scene.tiling import Tile
+
+#: File inside every work folder this tool made; a folder without it is not ours.
+WORK_MARKER = ".superad-work"
+
+#: Tag of a score raster holding its run's fingerprint.
+FINGERPRINT_TAG = "SUPERAD_FINGERPRINT"
+
+#: Version of what a fingerprint covers; bump when the same options give other scores.
+FINGERPRINT_VERSION = 2
+
+#: Bytes hashed at the start and at the end of an input file.
+IDENTITY_BYTES = 1 << 16
+
+#: Options that only Super-AD's scores depend on (left out of an RX run's fingerprint).
+SUPERAD_ONLY = ("preset", "steps", "seed", "overlap", "halo", "params")
+
+
+def check_work_folder(work: Path) -> None:
+    """Refuse a ``work`` path that exists but is not a work folder this tool made.
+
+    An empty folder is taken (there is nothing in it to lose).
+
+    Raises
+    ------
+    OutputError
+        If ``work`` is a file, or a non-empty folder without :data:`WORK_MARKER`.
+    """
+    if not (work.exists() or work.is_symlink()):
+        return
+    if not work.is_dir():
+        raise OutputError(f"work folder {str(work)!r} exists and is not a folder; move it away")
+    if not (work / WORK_MARKER).is_file() and any(work.iterdir()):
+        raise OutputError(
+            f"{str(work)!r} exists but was not made by superad-geo (no {WORK_MARKER} file); "
+            "move it away, nothing in it is touched"
+        )
 
 
 def read_manifest(work: Path) -> dict[str, Any] | None:
-    """The manifest of an earlier run in ``work``, if any and readable."""
+    """The manifest of an earlier run in ``work``, if any and readable.
+
+    Raises
+    ------
+    OutputError
+        If ``work`` exists but is not a work folder of this tool.
+    """
+    check_work_folder(work)
     path = work / "manifest.json"
     if not path.exists():
         return None
@@ -29,10 +86,12 @@ def read_manifest(work: Path) -> dict[str, Any] | None:
 
 def open_work(work: Path, run: Run, cached: Mapping[str, Any] | None) -> str:
     """Make ``work`` hold this run's manifest (wiping other runs' tiles); return the tile dir."""
+    check_work_folder(work)
     if cached is None or cached.get("fingerprint") != run.fingerprint:
         if work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True)
+        (work / WORK_MARKER).write_text("made by superad-geo; removed when the run finishes\n")
         manifest = {"fingerprint": run.fingerprint, "stats": run.stats.to_dict()}
         with atomic_write(work / "manifest.json") as tmp:
             tmp.write_text(json.dumps(manifest, sort_keys=True))
@@ -49,3 +108,61 @@ def tile_loader(out_dir: str | None, results: Mapping[str, Any]) -> Callable[[Ti
         return np.load(path, mmap_mode="r") if path.exists() else None
 
     return load
+
+
+def input_identity(source: Any) -> Any:
+    """What identifies an input: size and a hash of its first and last 64 KiB.
+
+    An ENVI image's ``.hdr`` is part of it. Not the path nor the modification
+    time, so a copied archive keeps its fingerprints. Inputs that are not local
+    files (arrays, ``/vsi`` paths) are identified by name only.
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return str(getattr(source, "name", None) or type(source).__name__)
+    path = Path(source)
+    if not path.is_file():
+        return os.fspath(source)
+    parts = [path] + [h for h in (path.with_suffix(".hdr"),) if h != path and h.is_file()]
+    identity = []
+    for part in parts:
+        digest = hashlib.sha256()
+        size = part.stat().st_size
+        with part.open("rb") as f:
+            digest.update(f.read(IDENTITY_BYTES))
+            if size > IDENTITY_BYTES:
+                f.seek(max(IDENTITY_BYTES, size - IDENTITY_BYTES))
+                digest.update(f.read())
+        identity.append({"size": size, "sha256": digest.hexdigest()})
+    return identity
+
+
+def result_fingerprint(source: Any, options: DetectOptions | Mapping[str, Any]) -> str:
+    """Fingerprint of a run's result: the input's identity and the options that shape it.
+
+    ``options`` are the run's :class:`~superad_geo.options.DetectOptions` (or
+    keyword arguments of :func:`superad_geo.detect_file`, checked into one).
+    The execution settings (device, workers, threads, batch size, scheduler)
+    are not options: they change at most the last bits of rounding. The same
+    input with the same options gives the same fingerprint on any machine.
+    """
+    if not isinstance(options, DetectOptions):
+        options = split_options(options)[0]
+    chosen = {f.name: getattr(options, f.name) for f in fields(options)}
+    if options.method != "superad":
+        chosen = {k: v for k, v in chosen.items() if k not in SUPERAD_ONLY}
+    else:
+        chosen["params"] = dict(options.params)
+    roi = chosen["roi"]
+    if roi is not None:
+        chosen["roi"] = np.asarray(roi) if hasattr(roi, "shape") else input_identity(roi)
+    key = {"version": FINGERPRINT_VERSION, "input": input_identity(source), "options": chosen}
+    text = json.dumps(key, sort_keys=True, default=_plain)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)

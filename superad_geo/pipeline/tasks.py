@@ -21,7 +21,7 @@ from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.execute import Executor
 from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback, Run, plan_run
 from superad_geo.pipeline.resume import open_work, read_manifest
-from superad_geo.scene.mosaic import background_statistics, blend, normalise
+from superad_geo.scene.mosaic import background_statistics, blend, normalise, warn_if_constant
 from superad_geo.scene.tiling import Tile, Window
 from superad_geo.scene.validity import fill_block, materialise, valid_pixels
 
@@ -64,9 +64,10 @@ def process_tiles(
     maps = detector.score([w[1] for w in work], [w[2] for w in work], config, engine_progress)
     for (result, _, valid, rows, cols), scores in zip(work, maps, strict=True):
         core = np.where(valid, scores, np.nan)[rows, cols]
-        centre, spread = (
-            background_statistics(core) if detector.normalisation == "median-mad" else (0.0, 1.0)
-        )
+        centre, spread = (0.0, 1.0)
+        if detector.normalisation == "median-mad":
+            warn_if_constant(core, result["name"])
+            centre, spread = background_statistics(core)
         core = normalise(core, centre, spread)
         result.update(centre=centre, spread=spread, n_valid=int(valid[rows, cols].sum()))
         if out_dir is None:

@@ -103,7 +103,8 @@ def select_band_indices(
     Raises
     ------
     BandSelectionError
-        If the specification selects no band, or uses wavelengths the scene lacks.
+        If the specification selects no band, has a band range reaching beyond
+        the scene's bands (never clipped), or uses wavelengths the scene lacks.
     """
     numbers = np.asarray(band_numbers, dtype=float)
     if isinstance(spec, str):
@@ -113,6 +114,12 @@ def select_band_indices(
     keep = np.zeros(numbers.shape, dtype=bool)
     for lo, hi, kind in ranges:
         if kind == "index":
+            first, last = numbers.min(), numbers.max()
+            if lo <= last and hi >= first and (lo < first or hi > last):
+                raise BandSelectionError(
+                    f"band selection {spec!r} reaches beyond the scene's bands "
+                    f"{int(first)}-{int(last)}; a range is never clipped, give one inside"
+                )
             keep |= (numbers >= lo) & (numbers <= hi)
         else:
             wl = None if wavelengths is None else np.asarray(wavelengths, dtype=float)

@@ -73,6 +73,39 @@ def read_mat_truth(path: str | os.PathLike) -> np.ndarray:
     return truth
 
 
+def _truth_entry(content: Mapping[str, np.ndarray]) -> tuple[str, np.ndarray] | None:
+    """The first 2-D array under :data:`TRUTH_KEYS` with its key, whatever its shape."""
+    for name in TRUTH_KEYS:
+        if np.ndim(content.get(name)) == 2:
+            return name, np.asarray(content[name])
+    return None
+
+
+def _check_mat_layout(
+    path: str, key: str, shape: tuple[int, ...], truth: tuple[str, np.ndarray] | None
+) -> None:
+    """Refuse a ``.mat`` cube not stored as rows x cols x bands (never transpose it silently).
+
+    The file's own ground truth tells the layout where present; without one, a
+    cube whose last two axes are equal and first differs (``bands x n x n``) is
+    ambiguous.
+    """
+    found = "x".join(str(v) for v in shape)
+    if truth is not None:
+        name, value = truth
+        if tuple(value.shape) != tuple(shape[:2]):
+            layout = " (bands, y, x)?" if tuple(value.shape) == tuple(shape[1:]) else ""
+            raise InputError(
+                f"{path!r}: cube {key!r} is {found} but its {name!r} is "
+                f"{value.shape[0]}x{value.shape[1]}{layout}; store the cube as rows x cols x bands"
+            )
+    elif shape[1] == shape[2] != shape[0]:
+        raise InputError(
+            f"{path!r}: cube {key!r} is {found}, which may be bands x rows x cols; store it as "
+            "rows x cols x bands, or add its ground truth 'map' (rows x cols) to tell"
+        )
+
+
 def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
     """Read a MATLAB benchmark cube and its ground truth.
 
@@ -92,7 +125,8 @@ def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
     Raises
     ------
     InputError
-        If the file cannot be read or holds no 3-D array.
+        If the file cannot be read, holds no 3-D array, or its axis order is not
+        rows x cols x bands (judged by its ground truth's shape where present).
     """
     path = os.fspath(path)
     content = load_mat(path)
@@ -103,6 +137,7 @@ def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
             f"{path!r} holds no single 3-D cube (keys: {sorted(content)}); "
             "store the cube under the key 'data' as rows x cols x bands"
         )
+    _check_mat_layout(path, key, cubes[key].shape, _truth_entry(content))
     cube = np.ascontiguousarray(np.moveaxis(cubes[key], -1, 0))
     truth = None
     found = mat_truth(content, cube.shape[1:])

@@ -4,7 +4,14 @@ Scores of separately trained tiles differ in scale, so each tile's scores are
 first normalised by a robust statistic of its background:
 ``z = (s - median) / (1.4826 * MAD)`` over the tile's valid core pixels
 (anomalies are a small minority, so median and MAD describe the
-background). Tiles are then blended across their overlaps with weights
+background). A tile largely covered by a constant patch (a saturated
+area, an undeclared fill value: a fifth of its pixels or more with one
+identical score) has a MAD that describes the patch, near zero; there the
+scale is floored by the spread the tile's central 98 % implies
+(``(q99 - q1) / (2 * 2.326)``, the standard deviation for normal scores), so
+that its other pixels' scores cannot blow up, and the tile is reported with a
+warning. Other tiles are normalised by median and MAD alone.
+Tiles are then blended across their overlaps with weights
 ``sin^2(pi/2 * (d + 1/2) / o)`` of the distance ``d`` to the tile edge,
 where ``o`` is the overlap with the neighbour on that side; they fall to
 zero at the edge, and the two ramps of neighbouring tiles sum to exactly one
@@ -13,6 +20,7 @@ across the overlap. Scene edges get no ramp.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -21,6 +29,14 @@ from superad_geo.scene.tiling import Tile, Window
 
 #: Consistency factor making the MAD estimate a normal standard deviation.
 MAD_TO_SIGMA = 1.4826
+
+#: Quantiles whose range floors the scale, and the normal z-score of the upper one.
+FLOOR_QUANTILES = (0.01, 0.99)
+Z_99 = 2.3263478740408408
+
+#: Share of a tile's valid pixels with one identical score from which it counts as
+#: largely constant: its scale is floored and it is reported.
+CONSTANT_SHARE_WARNING = 0.2
 
 
 def ramp(length: int, before: int, after: int) -> np.ndarray:
@@ -71,18 +87,46 @@ def background_statistics(scores: np.ndarray) -> tuple[float, float]:
     """Robust centre and spread of a tile's scores: median and 1.4826 * MAD.
 
     NaN (invalid) pixels are ignored. If the MAD is zero the standard
-    deviation is used, and 1.0 if that is zero too.
+    deviation is used, and 1.0 if that is zero too. In a tile largely of one
+    identical score (:data:`CONSTANT_SHARE_WARNING`), where the MAD describes
+    the constant patch rather than the background, the spread is at least the
+    standard deviation implied by the 1-99 % quantile range,
+    ``(q99 - q1) / (2 * 2.326)``.
     """
     values = scores[np.isfinite(scores)].astype(np.float64)
     if values.size == 0:
         return 0.0, 1.0
     centre = float(np.median(values))
     spread = MAD_TO_SIGMA * float(np.median(np.abs(values - centre)))
+    if constant_share(values) >= CONSTANT_SHARE_WARNING:
+        low, high = np.quantile(values, FLOOR_QUANTILES)
+        spread = max(spread, float(high - low) / (2 * Z_99))
     if not spread > 0:
         spread = float(values.std())
     if not spread > 0:
         spread = 1.0
     return centre, spread
+
+
+def constant_share(scores: np.ndarray) -> float:
+    """Share of the valid pixels of ``scores`` that have the most frequent value."""
+    values = scores[np.isfinite(scores)]
+    if values.size == 0:
+        return 0.0
+    _, counts = np.unique(values, return_counts=True)
+    return float(counts.max() / values.size)
+
+
+def warn_if_constant(scores: np.ndarray, where: str) -> None:
+    """Warn when a large share of ``scores`` is one value (a constant patch of input)."""
+    share = constant_share(scores)
+    if share >= CONSTANT_SHARE_WARNING:
+        warnings.warn(
+            f"{share:.0%} of {where} has one identical score: a constant patch (saturated "
+            "area or a fill value not declared as nodata?); give --nodata for a fill value",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def normalise(scores: np.ndarray, centre: float, spread: float) -> np.ndarray:

@@ -125,9 +125,9 @@ def scene_statistics(
     progress : callable, optional
         Called as ``progress(done, total, "scaling")``.
     nodata_declared : bool
-        Whether the scene declares a nodata value (read as NaN); if not, NaN
-        values are stray. Stray NaN and any ±inf are treated as nodata with a
-        ``UserWarning``.
+        Whether the scene declares a nodata value (read as NaN); if not, every
+        NaN is stray, and if so the NaN inside otherwise valid pixels still are.
+        Stray NaN and any ±inf are treated as nodata with a ``UserWarning``.
 
     Raises
     ------
@@ -141,7 +141,7 @@ def scene_statistics(
         summary = summary.merge(part)
         if progress is not None:
             progress(done, total, "scaling")
-    stray = summary.n_infinite + (0 if nodata_declared else summary.n_nan)
+    stray = summary.n_infinite + (summary.n_nan_valid if nodata_declared else summary.n_nan)
     if stray:
         warnings.warn(
             f"the scene holds {stray} NaN or infinite values; they are treated as nodata",

@@ -11,17 +11,32 @@ are excluded everywhere through the mask.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from superad_geo.errors import unreadable_block
+
 
 def materialise(block: object) -> np.ndarray:
-    """Compute a dask array (synchronously, in the calling thread) or pass numpy through."""
+    """Compute a dask array (synchronously, in the calling thread) or pass numpy through.
+
+    Raises
+    ------
+    InputError
+        If a block of the file cannot be read (truncated or corrupt).
+    """
     compute = getattr(block, "compute", None)
-    if compute is not None:
+    if compute is None:
+        return np.asarray(block)
+    try:
         return np.asarray(compute(scheduler="sync"))
-    return np.asarray(block)
+    except Exception as exc:
+        failure = unreadable_block(exc)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
 def valid_pixels(cube: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
@@ -63,6 +78,7 @@ class BlockSummary:
     total: np.ndarray  # sum of finite values per band among valid pixels (float64)
     n_infinite: int = 0  # ±inf values anywhere (nodata never reads as inf)
     n_nan: int = 0  # NaN values anywhere (declared nodata reads as NaN too)
+    n_nan_valid: int = 0  # NaN values in valid pixels (never a whole-pixel nodata)
 
     @classmethod
     def empty(cls, bands: int) -> BlockSummary:
@@ -85,7 +101,29 @@ class BlockSummary:
             self.total + other.total,
             self.n_infinite + other.n_infinite,
             self.n_nan + other.n_nan,
+            self.n_nan_valid + other.n_nan_valid,
         )
+
+
+def declares_nodata(source: object, nodata: float | None = None) -> bool:
+    """Whether NaN in ``source`` are declared nodata (``nodata`` given, or the input's own).
+
+    A ``.mat`` cube declares none; a raster file or DataArray its own nodata value.
+    """
+    if nodata is not None:
+        return True
+    if hasattr(source, "rio"):
+        return source.rio.encoded_nodata is not None or source.rio.nodata is not None
+    path = os.fspath(source)
+    if path.lower().endswith(".mat"):
+        return False
+    import rasterio
+
+    try:
+        with rasterio.open(path) as ds:
+            return ds.nodata is not None
+    except rasterio.errors.RasterioIOError:
+        return True  # unreadable here: say nothing rather than something wrong
 
 
 def summarise_block(block: object, roi: object | None = None) -> BlockSummary:
@@ -103,6 +141,7 @@ def summarise_block(block: object, roi: object | None = None) -> BlockSummary:
     finite = np.isfinite(pixels)
     summary.n_valid = n_valid
     summary.count = finite.sum(axis=1).astype(np.int64)
+    summary.n_nan_valid = int(np.isnan(pixels).sum())
     with np.errstate(invalid="ignore"):
         summary.minimum = np.where(finite, pixels, np.inf).min(axis=1).astype(float)
         summary.maximum = np.where(finite, pixels, -np.inf).max(axis=1).astype(float)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from superad_geo.scene.mosaic import background_statistics, blend, normalise, ramp, seam_figure
+from superad_geo.scene.mosaic import (
+    background_statistics,
+    blend,
+    normalise,
+    ramp,
+    seam_figure,
+    warn_if_constant,
+)
 from superad_geo.scene.tiling import Window, tile_windows
 
 
@@ -26,6 +33,18 @@ def test_background_statistics_ignore_anomalies_and_nan():
     assert background_statistics(np.full((4, 4), 3.0)) == (3.0, 1.0)
     z = normalise(scores, centre, spread)
     assert np.isnan(z[50]).all() and z.dtype == np.float32
+
+
+def test_constant_patch_floors_the_spread_and_warns():
+    rng = np.random.default_rng(1)
+    scores = rng.normal(5.0, 2.0, (100, 100))
+    scores[:, :60] = 4.0 + rng.normal(0.0, 1e-7, (100, 60))  # a constant patch: near-equal ...
+    scores[:, :40] = 4.0  # ... and, at its heart, identical scores
+    centre, spread = background_statistics(scores)
+    assert spread > 0.5  # the MAD alone would be ~1e-7: ordinary pixels at ~1e7
+    assert np.abs(normalise(scores, centre, spread)).max() < 10
+    with pytest.warns(UserWarning, match="40% of tile_x has one identical score"):
+        warn_if_constant(scores, "tile_x")
 
 
 def _tiled_noise(shape, size, overlap, scales, seed=0):
