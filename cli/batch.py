@@ -397,7 +397,7 @@ def _run_distributed(todo, opts, address, record) -> None:
 
     task_opts = dict(opts)
     task_opts["progress"] = "none"
-    with connect_scheduler(address, as_default=True) as client:
+    with connect_scheduler(address) as client, client.as_current():
         futures = {}
         starts = {}
         for s, out in todo:

@@ -43,10 +43,12 @@ def scheduler_timeout() -> float:
     return value
 
 
-def connect_scheduler(address: str, *, as_default: bool = False) -> Any:
+def connect_scheduler(address: str) -> Any:
     """A ``distributed.Client`` of the scheduler at ``address``, or a one-line refusal.
 
-    ``as_default`` makes it dask's default client (as ``Client(address)`` does).
+    The client is not made dask's default (use ``client.as_current()`` where
+    dask needs one): a connection abandoned after the timeout must not capture
+    the process's later computations.
 
     The connection runs in a daemon thread given :func:`scheduler_timeout`
     seconds: a peer that is not a dask scheduler (an HTTP server, say) can stall
@@ -66,7 +68,7 @@ def connect_scheduler(address: str, *, as_default: bool = False) -> Any:
 
     def attempt() -> None:
         try:
-            outcome["client"] = Client(address, timeout=timeout, set_as_default=as_default)
+            outcome["client"] = Client(address, timeout=timeout, set_as_default=False)
         except BaseException as exc:  # noqa: BLE001 - reported by the caller's thread
             outcome["error"] = exc
 
