@@ -26,11 +26,11 @@ import click
 
 import superad_geo
 from superad_geo_cli.batch import batch
+from superad_geo_cli.common import error_text
 from superad_geo_cli.detect import detect
 from superad_geo_cli.evaluate import evaluate
 from superad_geo_cli.info import info
 from superad_geo_cli.quicklook import quicklook
-from superad_geo_cli.common import error_text
 from superad_geo_cli.threshold import threshold
 
 __all__ = ["cli"]
@@ -57,7 +57,7 @@ INTERRUPTED = 130
 
 def _disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` comes from a full disk (ENOSPC, also as GDAL reports it)."""
-    from superad_geo.errors import causes
+    from superad_geo import causes
 
     return any(
         getattr(e, "errno", None) == errno.ENOSPC or "No space left on device" in str(e)

@@ -220,8 +220,7 @@ def _device_callback(ctx: click.Context, param: click.Parameter, value: str) -> 
 def _scheduler_callback(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return None
-    from superad_geo.errors import InputError
-    from superad_geo.pipeline.execute import check_scheduler_address
+    from superad_geo import InputError, check_scheduler_address
 
     try:
         check_scheduler_address(value)

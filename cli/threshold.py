@@ -26,7 +26,7 @@ def _check_one_band(scores: str) -> None:
     """Refuse a multi-band raster: which band holds the scores cannot be guessed."""
     import rasterio
 
-    from superad_geo.errors import InputError
+    from superad_geo import InputError
 
     try:
         with rasterio.open(scores) as ds:
@@ -88,7 +88,7 @@ def threshold(scores, output, quantile, far, vector, overwrite, quiet, progress)
         )
     check_output(output, overwrite)
     check_output(vector, overwrite, what="vector output")
-    from superad_geo.guards import refuse_input_as_output, refuse_unless_geotiff_name
+    from superad_geo import refuse_input_as_output, refuse_unless_geotiff_name
 
     refuse_unless_geotiff_name(output, "mask output")
     refuse_input_as_output(output, scores)

@@ -57,6 +57,7 @@ _LAZY: dict[str, str] = {
     "FINGERPRINT_TAG": "superad_geo.pipeline.resume",
     "result_fingerprint": "superad_geo.pipeline.resume",
     "connect_scheduler": "superad_geo.pipeline.execute",
+    "check_scheduler_address": "superad_geo.pipeline.execute",
     "unreadable_block": "superad_geo.errors",
     "parse_band_spec": "superad_geo.scene.bands",
     "select_bands": "superad_geo.scene.bands",
@@ -65,6 +66,8 @@ _LAZY: dict[str, str] = {
     "check_output": "superad_geo.files",
     "one_line": "superad_geo.files",
     "atomic_write": "superad_geo.files",
+    "refuse_input_as_output": "superad_geo.files",
+    "refuse_unless_geotiff_name": "superad_geo.files",
     "threshold_raster": "superad_geo.evaluation.threshold",
     "evaluate_scores": "superad_geo.evaluation.metrics",
     "prepare_scores": "superad_geo.evaluation.metrics:prepare",
@@ -125,6 +128,9 @@ __all__ = [
     "FINGERPRINT_TAG",
     "result_fingerprint",
     "connect_scheduler",
+    "check_scheduler_address",
+    "refuse_input_as_output",
+    "refuse_unless_geotiff_name",
 ]
 
 
@@ -145,20 +151,26 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from superad_geo.detectors import DETECTORS
     from superad_geo.detectors.rx import rx_scores
+    from superad_geo.errors import causes, unreadable_block
     from superad_geo.evaluation.metrics import evaluate_scores, roc_curve
     from superad_geo.evaluation.metrics import prepare as prepare_scores
     from superad_geo.evaluation.quicklook import render_quicklook, save_png
     from superad_geo.evaluation.threshold import threshold_raster
-    from superad_geo.errors import causes, unreadable_block
     from superad_geo.extras import require
-    from superad_geo.files import atomic_write, check_output, one_line
+    from superad_geo.files import (
+        atomic_write,
+        check_output,
+        one_line,
+        refuse_input_as_output,
+        refuse_unless_geotiff_name,
+    )
     from superad_geo.model.presets import PRESETS
     from superad_geo.model.training import score_cube, score_cubes
     from superad_geo.options import DEFAULTS, DetectOptions, Execution
-    from superad_geo.pipeline.execute import connect_scheduler
-    from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint
     from superad_geo.pipeline.api import FileResult, detect, detect_file
+    from superad_geo.pipeline.execute import check_scheduler_address, connect_scheduler
     from superad_geo.pipeline.plan import open_checked, preflight, tile_plan
+    from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint
     from superad_geo.scene.bands import parse_band_spec, scene_wavelengths, select_bands
     from superad_geo.scene.io import open_scene
     from superad_geo.scene.mat import read_mat, read_mat_truth

@@ -52,6 +52,8 @@ class AmbiguousInputError(InputError):
 
 class DependencyError(SuperadGeoError):
     """An optional dependency this command needs is missing (the message names the extra)."""
+
+
 def causes(exc: BaseException) -> list[BaseException]:
     """``exc`` and the exceptions it was raised from or during, outermost first."""
     chain: list[BaseException] = []

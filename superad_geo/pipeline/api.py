@@ -40,8 +40,7 @@ import numpy as np
 import xarray as xr
 
 from superad_geo.errors import InputError
-from superad_geo.files import check_output
-from superad_geo.guards import refuse_input_as_output, refuse_unless_geotiff_name
+from superad_geo.files import check_output, refuse_input_as_output, refuse_unless_geotiff_name
 from superad_geo.options import DEFAULTS, split_options
 from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback
 from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint, tile_loader

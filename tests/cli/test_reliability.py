@@ -201,7 +201,7 @@ def test_interrupt_exits_130(run, tmp_path, scene, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "_score_tiles", interrupted)
+    monkeypatch.setattr(api, "score_tiles", interrupted)
     result = run("detect", scene, "-o", tmp_path / "s.tif", "--method", "rx", "-q")
     assert result.exit_code == 130
     assert result.stderr.strip() == "interrupted"
