@@ -69,6 +69,28 @@ def resample_spectrum(spectrum: np.ndarray, bands: int) -> np.ndarray:
     return np.interp(np.linspace(0.0, 1.0, bands), source, spectrum)
 
 
+def foreign_spectrum(
+    host: np.ndarray, donor: np.ndarray, donor_truth: np.ndarray | None = None
+) -> np.ndarray:
+    """A material of another scene carried into the units of ``host`` (both ``(band, y, x)``).
+
+    The donor pixel (not marked in ``donor_truth``) whose spectral angle to the
+    donor scene's mean spectrum is the 90th percentile (a common material,
+    unlike the average ground), divided by that mean, resampled to the host's
+    bands and multiplied by the host's mean spectrum: the donor's contrast to
+    its own ground, brightness included, on the host's ground.
+    """
+    pixels = donor.reshape(donor.shape[0], -1).astype(np.float64)
+    if donor_truth is not None:
+        pixels = pixels[:, np.asarray(donor_truth).ravel() == 0]
+    mean = pixels.mean(axis=1)
+    cosine = (mean @ pixels) / (np.linalg.norm(pixels, axis=0) * np.linalg.norm(mean) + 1e-30)
+    order = np.argsort(np.arccos(np.clip(cosine, -1.0, 1.0)), kind="stable")
+    chosen = pixels[:, order[int(0.9 * (len(order) - 1))]]
+    ratio = resample_spectrum(chosen / np.maximum(mean, 1e-30), host.shape[0])
+    return ratio * host.reshape(host.shape[0], -1).astype(np.float64).mean(axis=1)
+
+
 def blob_offsets(pixels: int, rng: np.random.Generator) -> np.ndarray:
     """``(pixels, 2)`` row/column offsets of a compact, irregular blob around (0, 0).
 

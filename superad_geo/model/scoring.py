@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 #: The preset keys that :func:`anomaly_scores` takes.
-SCORING_KEYS = ("contrast_window", "contrast_power", "smoothing_sigma")
+SCORING_KEYS = ("contrast_window", "contrast_power", "smoothing_sigma", "rx_weight")
 
 
 def local_contrast(
@@ -78,6 +78,32 @@ def smooth_scores(scores: np.ndarray, valid: np.ndarray, sigma: float) -> np.nda
     return np.where(valid, smoothed, scores).astype(np.float32)
 
 
+def blend_rx(scores: np.ndarray, rx: np.ndarray, valid: np.ndarray, weight: float) -> np.ndarray:
+    """Multiply ``scores`` by a power of the RX score relative to its median.
+
+    In logarithms, ``log s + weight · (spread(log s) / spread(log rx)) · (log rx - median)``:
+    both detectors' log-scores measured in their own robust spread (1.4826 × the
+    median absolute deviation over the valid pixels), the RX part weighted by
+    ``weight``. The result keeps the units and the sign of ``scores``; invalid
+    pixels come back unchanged.
+
+    Examples
+    --------
+    >>> scores = np.array([[1.0, 2.0, 4.0, 8.0]]); rx = np.array([[8.0, 4.0, 2.0, 1.0]])
+    >>> blend_rx(scores, rx, np.ones((1, 4), bool), weight=1.0).round(3)  # opposite rankings cancel
+    array([[2.828, 2.828, 2.828, 2.828]], dtype=float32)
+    """
+    scores = np.asarray(scores, dtype=np.float32)
+    if not valid.any():
+        return scores.copy()
+    tiny = np.float32(1e-30)
+    log_scores = np.log(np.maximum(scores[valid], tiny))
+    log_rx = np.log(np.maximum(np.asarray(rx, dtype=np.float32)[valid], tiny))
+    exponent = weight * _spread(log_scores) / max(_spread(log_rx), 1e-12)
+    factor = (np.maximum(rx, tiny) / np.exp(np.median(log_rx))) ** np.float32(exponent)
+    return np.where(valid, scores * factor, scores).astype(np.float32)
+
+
 def anomaly_scores(
     errors: np.ndarray,
     valid: np.ndarray,
@@ -85,14 +111,27 @@ def anomaly_scores(
     contrast_window: int,
     contrast_power: float,
     smoothing_sigma: float,
+    rx_weight: float = 0.0,
+    rx: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Scores from a ``(y, x)`` error map: local contrast (if ``contrast_window``), then smoothing.
+    """Scores from a ``(y, x)`` error map: local contrast, smoothing, then a blend with RX.
 
-    ``contrast_window=0`` and ``smoothing_sigma=0`` each skip their step.
+    ``contrast_window=0``, ``smoothing_sigma=0`` and ``rx_weight=0`` each skip
+    their step; ``rx`` (RX scores of the same pixels) is needed when
+    ``rx_weight`` is not 0.
     """
     scores = np.asarray(errors, dtype=np.float32)
     if contrast_window:
         scores = local_contrast(scores, valid, contrast_window, contrast_power)
     if smoothing_sigma:
         scores = smooth_scores(scores, valid, smoothing_sigma)
+    if rx_weight:
+        if rx is None:
+            raise ValueError("rx_weight needs the RX scores (rx=...)")
+        scores = blend_rx(scores, rx, valid, rx_weight)
     return scores
+
+
+def _spread(values: np.ndarray) -> float:
+    """1.4826 × the median absolute deviation (the standard deviation for normal data)."""
+    return float(1.4826 * np.median(np.abs(values - np.median(values))))

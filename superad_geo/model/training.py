@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from superad_geo.detectors.rx import rx_scores
 from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.model.adaconv import select_taps
 from superad_geo.model.devices import resolve_device
@@ -297,11 +298,20 @@ def train_and_score(
 def finish_scores(
     errors: np.ndarray, prepared: Sequence[PreparedCube], options: dict[str, Any]
 ) -> np.ndarray:
-    """``(B, y, x)`` reconstruction errors → scores, as ``options`` say (:mod:`.scoring`)."""
+    """``(B, y, x)`` reconstruction errors → scores, as ``options`` say (:mod:`.scoring`).
+
+    The RX scores a blend needs are those of the prepared cube itself (the tile
+    with its halo): its own mean and covariance.
+    """
     scoring = {key: options[key] for key in SCORING_KEYS}
     return np.stack(
         [
-            anomaly_scores(tile_errors, tile.valid, **scoring)
+            anomaly_scores(
+                tile_errors,
+                tile.valid,
+                **scoring,
+                rx=rx_scores(tile.scaled, tile.valid) if scoring["rx_weight"] else None,
+            )
             for tile_errors, tile in zip(errors, prepared, strict=True)
         ]
     )
