@@ -12,7 +12,9 @@ compared on the same training:
    neither implanted nor an original anomaly) for RX, the raw error and each
    scoring in :data:`SCORINGS`; then, from raw error maps of the plain scenes
    saved by ``accuracy.py`` (``--shared``), each scoring's AUC per scene and
-   the leave-one-scene-out choice among them.
+   the leave-one-scene-out choices, among all scorings and among
+   :data:`FAMILY`: the best mean on the other scenes, and the largest RX
+   weight within :data:`TOLERANCE` of that best.
 
 \b
     python benchmarks/accuracy_stress.py --train --preset fast --save out/stress
@@ -44,20 +46,42 @@ from superad_geo.scene.io import read_mat
 HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
 ABUNDANCES = (1.0, 0.3)
 IMPLANT_SEED = 7
+#: Leave-one-out rule 2: the largest RX weight whose mean on the other scenes is within this of
+#: the best there (about the spread of a six-scene mean between seeds, docs/accuracy.md).
+TOLERANCE = 0.003
+#: The leave-one-out family: power 0.5, windows 21 and 41, RX weights 0-0.5. Smaller windows and
+#: power 0.75 win on the plain scenes but erase 200-pixel implants (the stress table); they are
+#: shown, and chosen in the unconstrained leave-one-out, but not in the family's.
+FAMILY = (
+    "median 21 (before)",
+    "median 41",
+    "median 21, RX 0.1",
+    "median 21, RX 0.15",
+    "median 21, RX 0.25",
+    "median 41, RX 0.1",
+    "median 41, RX 0.25",
+    "median 41, RX 0.5",
+)
 
 #: Scorings compared (keyword arguments of ``anomaly_scores``); ``raw`` is the error itself.
 SCORINGS: dict[str, dict] = {
-    "raw": {"contrast_window": 0, "smoothing_sigma": 0.0},
-    "median 21 (before)": {"contrast_window": 21},
-    "median 15, power 0.75": {"contrast_window": 15, "contrast_power": 0.75},
-    "median 31": {"contrast_window": 31},
-    "median 41": {"contrast_window": 41},
-    "median 61": {"contrast_window": 61},
+    "raw": {"contrast_window": 0, "smoothing_sigma": 0.0, "rx_weight": 0.0},
+    "median 21 (before)": {"contrast_window": 21, "rx_weight": 0.0},
+    "median 15, power 0.75": {"contrast_window": 15, "contrast_power": 0.75, "rx_weight": 0.0},
+    "median 31": {"contrast_window": 31, "rx_weight": 0.0},
+    "median 41": {"contrast_window": 41, "rx_weight": 0.0},
+    "median 61": {"contrast_window": 61, "rx_weight": 0.0},
     "median 21, RX 0.1": {"contrast_window": 21, "rx_weight": 0.1},
+    "median 21, RX 0.15": {"contrast_window": 21, "rx_weight": 0.15},
     "median 21, RX 0.25": {"contrast_window": 21, "rx_weight": 0.25},
     "median 41, RX 0.1": {"contrast_window": 41, "rx_weight": 0.1},
     "median 41, RX 0.25": {"contrast_window": 41, "rx_weight": 0.25},
     "median 41, RX 0.5": {"contrast_window": 41, "rx_weight": 0.5},
+    "median 15, power 0.75, RX 0.1": {
+        "contrast_window": 15,
+        "contrast_power": 0.75,
+        "rx_weight": 0.1,
+    },
 }
 
 
@@ -141,16 +165,16 @@ def stress_table(save: Path) -> None:
         rx_all = np.array(table["RX"]["all"])
         print(f"\nabundance {abundance}: mean AUC over {len(files)} scenes per target size")
         header = " ".join(f"{c:>11}" for c in columns)
-        print(f"{'scoring':24} {header}  worst vs RX  below RX")
+        print(f"{'scoring':30} {header}  worst vs RX  below RX")
         for name, row in table.items():
             cells = " ".join(f"{np.mean(row[c]):11.4f}" for c in columns)
             margins = np.array(row["all"]) - rx_all
             below = int((margins < -0.005).sum())
-            print(f"{name:24} {cells}  {margins.min():+11.4f}  {below:>3}/{len(files)}")
+            print(f"{name:30} {cells}  {margins.min():+11.4f}  {below:>3}/{len(files)}")
 
 
 def shared_table(shared: Path) -> None:
-    """Each scoring's AUC on the plain scenes, then the leave-one-scene-out choice."""
+    """Each scoring's AUC on the plain scenes, then the leave-one-scene-out choices."""
     aucs: dict[str, dict[str, float]] = {}
     rx: dict[str, float] = {}
     for path in sorted(HAD_DIR.glob("*.mat")):
@@ -167,9 +191,9 @@ def shared_table(shared: Path) -> None:
         return
     scenes = list(aucs)
     print(f"\nshared scenes (raw error maps in {shared}): AUC per scoring")
-    print(f"{'scoring':28} " + " ".join(f"{s[:11]:>11}" for s in scenes) + "    mean  vs RX")
+    print(f"{'scoring':30} " + " ".join(f"{s[:11]:>11}" for s in scenes) + "    mean  vs RX")
     print(
-        f"{'RX':28} "
+        f"{'RX':30} "
         + " ".join(f"{rx[s]:11.4f}" for s in scenes)
         + f"  {np.mean(list(rx.values())):.4f}"
     )
@@ -177,18 +201,38 @@ def shared_table(shared: Path) -> None:
         row = [aucs[s][name] for s in scenes]
         margin = min(aucs[s][name] - rx[s] for s in scenes)
         print(
-            f"{name:28} "
+            f"{name:30} "
             + " ".join(f"{a:11.4f}" for a in row)
             + f"  {np.mean(row):.4f} {margin:+.4f}"
         )
-    print("\nleave one scene out: the scoring with the best mean on the other scenes")
-    held = []
+    for title, candidates in (("all scorings", list(SCORINGS)), ("the family", list(FAMILY))):
+        leave_one_out(aucs, rx, candidates, title)
+
+
+def leave_one_out(
+    aucs: dict[str, dict[str, float]], rx: dict[str, float], candidates: list[str], title: str
+) -> None:
+    """Score each scene with the choice made among ``candidates`` on the other scenes.
+
+    Two rules: the best mean there, and the largest RX weight within
+    :data:`TOLERANCE` of that best.
+    """
+    scenes = list(aucs)
+    print(f"\nleave one scene out among {title}: each scene with the choice made on the others")
+    print(f"{'scene':16} {'best mean':>38} {'most RX within ' + str(TOLERANCE):>38}      RX")
+    held: dict[str, list[float]] = {"best": [], "robust": []}
     for scene in scenes:
-        others = [s for s in scenes if s != scene]
-        best = max(SCORINGS, key=lambda n: np.mean([aucs[s][n] for s in others]))
-        held.append(aucs[scene][best])
-        print(f"{scene:16} {best:28} {aucs[scene][best]:.4f}  (RX {rx[scene]:.4f})")
-    print(f"{'mean':16} {'':28} {np.mean(held):.4f}")
+        others = {n: np.mean([aucs[s][n] for s in scenes if s != scene]) for n in candidates}
+        best = max(others, key=others.get)
+        close = [n for n in others if others[n] >= others[best] - TOLERANCE]
+        robust = max(close, key=lambda n: (SCORINGS[n].get("rx_weight", 0.0), others[n]))
+        held["best"].append(aucs[scene][best])
+        held["robust"].append(aucs[scene][robust])
+        print(
+            f"{scene:16} {best:>30} {aucs[scene][best]:.4f} {robust:>30} "
+            f"{aucs[scene][robust]:.4f}  {rx[scene]:.4f}"
+        )
+    print(f"{'mean':16} {np.mean(held['best']):38.4f} {np.mean(held['robust']):38.4f}")
 
 
 def cpu_model() -> str:
