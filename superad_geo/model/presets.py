@@ -54,7 +54,7 @@ DEFAULT: dict[str, Any] = {
     "superpixel_size": 100,
     "contrast_window": 21,
     "smoothing_sigma": 0.5,
-    "rx_weight": 0.1,
+    "rx_weight": 0.25,
 }
 
 FAST: dict[str, Any] = {

@@ -2,15 +2,16 @@
 
 300 steps, one torch thread, floors a little below what it reached on this
 project's CPU machines (``docs/accuracy.md``; 1000 steps reach a mean of
-0.988). Checks the finished scores (local contrast and smoothing,
-``superad_geo.model.scoring``) and that they clearly beat the raw reconstruction
-errors of the same training.
+0.988). Checks the finished scores (local contrast, smoothing and the RX
+blend, ``superad_geo.model.scoring``) and that they clearly beat the raw
+reconstruction errors of the same training.
 """
 
 import numpy as np
 import pytest
 
 from superad_geo import score_cube
+from superad_geo.detectors.rx import rx_scores
 from superad_geo.evaluation.metrics import roc_auc
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores
@@ -40,9 +41,15 @@ def aucs(had_dir, one_torch_thread) -> dict[str, tuple[float, float]]:
     for name in FLOORS:
         cube, truth = read_mat(had_dir / f"{name}.mat")
         errors = score_cube(
-            cube.values, steps=STEPS, seed=0, device="cpu", contrast_window=0, smoothing_sigma=0
+            cube.values,
+            steps=STEPS,
+            seed=0,
+            device="cpu",
+            contrast_window=0,
+            smoothing_sigma=0,
+            rx_weight=0,
         )
-        scores = anomaly_scores(errors, np.isfinite(errors), **scoring)
+        scores = anomaly_scores(errors, np.isfinite(errors), **scoring, rx=rx_scores(cube.values))
         results[name] = (roc_auc(errors, truth), roc_auc(scores, truth))
     return results
 
