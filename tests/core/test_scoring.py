@@ -113,6 +113,8 @@ def test_rx_blend_ignores_invalid_pixels_and_needs_rx():
     a, b = blend_rx(scores, rx, valid, 0.5), blend_rx(scores, polluted, valid, 0.5)
     np.testing.assert_array_equal(a[valid], b[valid])
     np.testing.assert_array_equal(b[~valid], scores[~valid])
+    # RX flat on most pixels (a tile with fewer pixels than bands): no scale, no blend
+    np.testing.assert_array_equal(blend_rx(scores, np.ones_like(rx), valid, 0.5), scores)
     with pytest.raises(ValueError, match="rx_weight"):
         anomaly_scores(
             scores, valid, contrast_window=0, contrast_power=0.5, smoothing_sigma=0, rx_weight=0.1
