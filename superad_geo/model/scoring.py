@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from superad_geo.detectors.rx import rx_apply, rx_block_moments, rx_statistics
+
 #: The preset keys that :func:`anomaly_scores` takes.
 SCORING_KEYS = ("contrast_window", "contrast_power", "smoothing_sigma", "rx_weight")
 
@@ -109,6 +111,20 @@ def blend_rx(scores: np.ndarray, rx: np.ndarray, valid: np.ndarray, weight: floa
     exponent = weight * _spread(log_scores) / _spread(log_rx)
     factor = (np.maximum(rx, tiny) / np.exp(np.median(log_rx))) ** np.float32(exponent)
     return np.where(valid, scores * factor, scores).astype(np.float32)
+
+
+def tile_rx(cube: np.ndarray, valid: np.ndarray, rows: int = 64) -> np.ndarray:
+    """Global RX scores of a ``(band, y, x)`` tile under its own valid pixels' mean and covariance.
+
+    Computed ``rows`` rows at a time, so the float64 copies it needs are those
+    of one band of rows, not of the tile. NaN at invalid pixels.
+    """
+    bands, height, _ = cube.shape
+    shift, fill = np.zeros(bands), np.zeros(bands, dtype=np.float32)
+    blocks = [slice(start, start + rows) for start in range(0, height, rows)]
+    moments = [rx_block_moments(cube[:, block], valid[block], fill, shift) for block in blocks]
+    statistics = rx_statistics(moments, shift)
+    return np.concatenate([rx_apply(cube[:, block], statistics, valid[block]) for block in blocks])
 
 
 def anomaly_scores(

@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from superad_geo.detectors.rx import rx_scores
 from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.model.adaconv import select_taps
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.mining import background_mask, pixel_loss
 from superad_geo.model.network import SuperADNet
 from superad_geo.model.presets import resolve_params
-from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores
+from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores, tile_rx
 from superad_geo.model.superpixels import composite, segment
 
 ProgressCallback = Callable[[int, int], None]
@@ -310,7 +309,7 @@ def finish_scores(
                 tile_errors,
                 tile.valid,
                 **scoring,
-                rx=rx_scores(tile.scaled, tile.valid) if scoring["rx_weight"] else None,
+                rx=tile_rx(tile.scaled, tile.valid) if scoring["rx_weight"] else None,
             )
             for tile_errors, tile in zip(errors, prepared, strict=True)
         ]

@@ -12,6 +12,7 @@ from superad_geo.model.scoring import (
     blend_rx,
     local_contrast,
     smooth_scores,
+    tile_rx,
 )
 
 
@@ -119,6 +120,15 @@ def test_rx_blend_ignores_invalid_pixels_and_needs_rx():
         anomaly_scores(
             scores, valid, contrast_window=0, contrast_power=0.5, smoothing_sigma=0, rx_weight=0.1
         )
+
+
+def test_tile_rx_in_bands_of_rows_is_global_rx():
+    rng = np.random.default_rng(7)
+    cube = rng.random((6, 23, 17)) * np.linspace(0.5, 1.0, 6)[:, None, None]
+    valid = rng.random((23, 17)) > 0.1
+    expected = rx_scores(cube, valid)
+    np.testing.assert_allclose(tile_rx(cube, valid, rows=5), expected, rtol=1e-4)
+    np.testing.assert_allclose(tile_rx(cube, valid), expected, rtol=1e-4)
 
 
 def test_default_preset_scores_are_the_finished_errors():
