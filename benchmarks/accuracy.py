@@ -7,6 +7,7 @@ the AUC every N steps (AUC against steps). Results go to a JSON file.
 \b
     python benchmarks/accuracy.py --preset reference --json out/reference.json
     python benchmarks/accuracy.py --preset default --steps 300 --seeds 0 1 2
+    python benchmarks/accuracy.py --scenes hydice-urban --crop 0 80 0 60  # an 80 × 60 scene
 """
 
 from __future__ import annotations
@@ -78,8 +79,12 @@ def run_preset(
     every: int = 0,
     device: str = "cpu",
     save: Path | None = None,
+    crop: tuple[int, int, int, int] | None = None,
 ) -> list[dict]:
-    """Run every scene (or those named) with every seed; print a row per run and the mean."""
+    """Run every scene (or those named) with every seed; print a row per run and the mean.
+
+    ``crop`` ``(y0, y1, x0, x1)`` cuts every scene to that window first.
+    """
     paths = sorted(HAD_DIR.glob("*.mat"))
     if scenes:
         paths = [p for p in paths if p.stem in scenes]
@@ -90,6 +95,9 @@ def run_preset(
     results = []
     for path in paths:
         scene, truth = read_mat(path)
+        if crop:
+            y0, y1, x0, x1 = crop
+            scene, truth = scene[:, y0:y1, x0:x1], truth[y0:y1, x0:x1]
         rx_auc = roc_auc(rx_scores(scene.values), truth)
         for seed in seeds:
             row = {
@@ -135,6 +143,9 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="override preset parameters (values parsed as JSON)",
     )
+    parser.add_argument(
+        "--crop", type=int, nargs=4, metavar=("Y0", "Y1", "X0", "X1"), help="score a window"
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--save-scores", type=Path, help="save each score map (.npy) here")
     args = parser.parse_args()
@@ -152,6 +163,7 @@ def main() -> None:
         every=args.every,
         device=args.device,
         save=args.save_scores,
+        crop=args.crop,
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,8 @@ REFERENCE: dict[str, Any] = {
     "contrast_window": 0,
     "contrast_power": 0.5,
     "smoothing_sigma": 0.0,
+    # and multiply by a power of the tile's own RX score (0 = not at all; see blend_rx)
+    "rx_weight": 0.0,
 }
 
 DEFAULT: dict[str, Any] = {
@@ -52,6 +54,7 @@ DEFAULT: dict[str, Any] = {
     "superpixel_size": 100,
     "contrast_window": 21,
     "smoothing_sigma": 0.5,
+    "rx_weight": 0.25,
 }
 
 FAST: dict[str, Any] = {

@@ -17,7 +17,7 @@ from superad_geo.model.devices import resolve_device
 from superad_geo.model.mining import background_mask, pixel_loss
 from superad_geo.model.network import SuperADNet
 from superad_geo.model.presets import resolve_params
-from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores
+from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores, tile_rx
 from superad_geo.model.superpixels import composite, segment
 
 ProgressCallback = Callable[[int, int], None]
@@ -306,11 +306,20 @@ def train_and_score(
 def finish_scores(
     errors: np.ndarray, prepared: Sequence[PreparedCube], options: dict[str, Any]
 ) -> np.ndarray:
-    """``(B, y, x)`` reconstruction errors → scores, as ``options`` say (:mod:`.scoring`)."""
+    """``(B, y, x)`` reconstruction errors → scores, as ``options`` say (:mod:`.scoring`).
+
+    The RX scores a blend needs are those of the prepared cube itself (the tile
+    with its halo): its own mean and covariance.
+    """
     scoring = {key: options[key] for key in SCORING_KEYS}
     return np.stack(
         [
-            anomaly_scores(tile_errors, tile.valid, **scoring)
+            anomaly_scores(
+                tile_errors,
+                tile.valid,
+                **scoring,
+                rx=tile_rx(tile.scaled, tile.valid) if scoring["rx_weight"] else None,
+            )
             for tile_errors, tile in zip(errors, prepared, strict=True)
         ]
     )

@@ -1,10 +1,19 @@
-"""superad_geo.model.scoring: local contrast and smoothing of the error map."""
+"""superad_geo.model.scoring: local contrast, smoothing and the RX blend of the error map."""
 
 import numpy as np
+import pytest
 
 from superad_geo import score_cube
+from superad_geo.detectors.rx import rx_scores
 from superad_geo.model.presets import resolve_params
-from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores, local_contrast, smooth_scores
+from superad_geo.model.scoring import (
+    SCORING_KEYS,
+    anomaly_scores,
+    blend_rx,
+    local_contrast,
+    smooth_scores,
+    tile_rx,
+)
 
 
 def _two_grounds(seed=0):
@@ -75,15 +84,65 @@ def test_smoothing_ignores_invalid_pixels():
     np.testing.assert_array_equal(b[~valid], polluted[~valid])
 
 
+def test_rx_blend_lifts_what_rx_sees_and_keeps_the_rest_in_order():
+    rng = np.random.default_rng(5)
+    scores = rng.gamma(4.0, 0.25, (30, 30)).astype(np.float32)
+    rx = rng.chisquare(50, (30, 30)).astype(np.float32)
+    rx[10:20, 10:20] *= 20  # a large target the network reconstructed (ordinary scores)
+    valid = np.ones(scores.shape, dtype=bool)
+    np.testing.assert_array_equal(blend_rx(scores, rx, valid, 0.0), scores)
+    blended = blend_rx(scores, rx, valid, 0.25)
+    outside = np.ones(scores.shape, dtype=bool)
+    outside[10:20, 10:20] = False
+    assert np.median(blended[~outside]) > np.quantile(blended[outside], 0.9)
+    assert np.median(scores[~outside]) < np.quantile(scores[outside], 0.9)
+    # a weight of 0.25 moves the ranks of ordinary pixels only a little
+    order = np.corrcoef(
+        np.argsort(np.argsort(blended[outside])), np.argsort(np.argsort(scores[outside]))
+    )
+    assert order[0, 1] > 0.9
+
+
+def test_rx_blend_ignores_invalid_pixels_and_needs_rx():
+    rng = np.random.default_rng(6)
+    scores = rng.gamma(4.0, 0.25, (20, 20)).astype(np.float32)
+    rx = rng.chisquare(20, (20, 20)).astype(np.float32)
+    valid = np.ones(scores.shape, dtype=bool)
+    valid[:, :4] = False
+    polluted = rx.copy()
+    polluted[~valid] = np.nan
+    a, b = blend_rx(scores, rx, valid, 0.5), blend_rx(scores, polluted, valid, 0.5)
+    np.testing.assert_array_equal(a[valid], b[valid])
+    np.testing.assert_array_equal(b[~valid], scores[~valid])
+    # RX flat on most pixels (a tile with fewer pixels than bands): no scale, no blend
+    np.testing.assert_array_equal(blend_rx(scores, np.ones_like(rx), valid, 0.5), scores)
+    with pytest.raises(ValueError, match="rx_weight"):
+        anomaly_scores(
+            scores, valid, contrast_window=0, contrast_power=0.5, smoothing_sigma=0, rx_weight=0.1
+        )
+
+
+def test_tile_rx_in_bands_of_rows_is_global_rx():
+    rng = np.random.default_rng(7)
+    cube = rng.random((6, 23, 17)) * np.linspace(0.5, 1.0, 6)[:, None, None]
+    valid = rng.random((23, 17)) > 0.1
+    expected = rx_scores(cube, valid)
+    np.testing.assert_allclose(tile_rx(cube, valid, rows=5), expected, rtol=1e-4)
+    np.testing.assert_allclose(tile_rx(cube, valid), expected, rtol=1e-4)
+
+
 def test_default_preset_scores_are_the_finished_errors():
     rng = np.random.default_rng(0)
     cube = (rng.normal(1000, 20, (8, 1, 1)) + rng.normal(0, 5, (8, 30, 30))).astype(np.float32)
     options = {"steps": 3, "seed": 0, "device": "cpu"}
-    errors = score_cube(cube, contrast_window=0, smoothing_sigma=0, **options)
+    errors = score_cube(cube, contrast_window=0, smoothing_sigma=0, rx_weight=0, **options)
     scores = score_cube(cube, **options)
     default = resolve_params("default")
     expected = anomaly_scores(
-        errors, np.ones(cube.shape[1:], dtype=bool), **{key: default[key] for key in SCORING_KEYS}
+        errors,
+        np.ones(cube.shape[1:], dtype=bool),
+        **{key: default[key] for key in SCORING_KEYS},
+        rx=rx_scores(cube),  # RX is the same on the scaled cube the engine sees
     )
-    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+    np.testing.assert_allclose(scores, expected, rtol=1e-4)
     assert not np.allclose(scores, errors, rtol=0.01)
