@@ -21,10 +21,10 @@ import numpy as np
 import torch
 import xarray as xr
 
-from superad_geo.detectors.rx import rx_scores
 from superad_geo.evaluation.metrics import evaluate_scores, roc_auc
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.presets import resolve_params
+from superad_geo.model.rx import rx_scores
 from superad_geo.model.training import finish_scores, prepare_cube, train_and_score
 from superad_geo.scene.io import read_mat
 

@@ -36,7 +36,7 @@ _LAZY: dict[str, str] = {
     "tile_plan": "superad_geo.pipeline.plan",
     "score_cube": "superad_geo.model.training",
     "score_cubes": "superad_geo.model.training",
-    "rx_scores": "superad_geo.detectors.rx",
+    "rx_scores": "superad_geo.model.rx",
     "DETECTORS": "superad_geo.detectors",
     # options
     "DetectOptions": "superad_geo.options",
@@ -150,7 +150,6 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from superad_geo.detectors import DETECTORS
-    from superad_geo.detectors.rx import rx_scores
     from superad_geo.errors import causes, unreadable_block
     from superad_geo.evaluation.metrics import evaluate_scores, roc_curve
     from superad_geo.evaluation.metrics import prepare as prepare_scores
@@ -165,6 +164,7 @@ if TYPE_CHECKING:
         refuse_unless_geotiff_name,
     )
     from superad_geo.model.presets import PRESETS
+    from superad_geo.model.rx import rx_scores
     from superad_geo.model.training import score_cube, score_cubes
     from superad_geo.options import DEFAULTS, DetectOptions, Execution
     from superad_geo.pipeline.api import FileResult, detect, detect_file

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from superad_geo.detectors.rx import rx_apply, rx_block_moments, rx_statistics
+from superad_geo.model.rx import rx_apply, rx_moments, rx_statistics
 
 #: The preset keys that :func:`anomaly_scores` takes.
 SCORING_KEYS = ("contrast_window", "contrast_power", "smoothing_sigma", "rx_weight")
@@ -120,9 +120,9 @@ def tile_rx(cube: np.ndarray, valid: np.ndarray, rows: int = 64) -> np.ndarray:
     of one band of rows, not of the tile. NaN at invalid pixels.
     """
     bands, height, _ = cube.shape
-    shift, fill = np.zeros(bands), np.zeros(bands, dtype=np.float32)
+    shift = np.zeros(bands)
     blocks = [slice(start, start + rows) for start in range(0, height, rows)]
-    moments = [rx_block_moments(cube[:, block], valid[block], fill, shift) for block in blocks]
+    moments = [rx_moments(cube[:, block], valid[block], shift) for block in blocks]
     statistics = rx_statistics(moments, shift)
     return np.concatenate([rx_apply(cube[:, block], statistics, valid[block]) for block in blocks])
 

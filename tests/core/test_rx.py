@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from superad_geo.detectors.rx import rx_scores
+from superad_geo.model.rx import rx_scores
 from superad_geo.pipeline import detect
 from superad_geo.scene.io import read_mat
 from superad_geo.scene.synthetic import make_scene

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from superad_geo import score_cube
-from superad_geo.detectors.rx import rx_scores
 from superad_geo.model.presets import resolve_params
+from superad_geo.model.rx import rx_scores
 from superad_geo.model.scoring import (
     SCORING_KEYS,
     anomaly_scores,
