@@ -36,6 +36,12 @@ REFERENCE: dict[str, Any] = {
     "weight_decay": 1e-4,
     "lr_step": 100,
     "lr_gamma": 0.8,
+    # scene training (ours; superad_geo.model.scene_training): crops of this side, this many
+    # per optimiser step; tiles scored by this many forward passes (each pass's AdaConv taps
+    # from the previous pass's errors, none in the first)
+    "crop_size": 128,
+    "crops_per_step": 1,
+    "inference_passes": 2,
     # scoring: average the error maps (each over its mean) of the last N steps (1 = last)
     "score_average": 1,
     # then (superad_geo.model.scoring) divide by the moving median score over a window of this

@@ -179,7 +179,7 @@ def prepare_cube(
     """Validate, scale and segment ``cube`` (band, y, x) as ``options`` say."""
     cube = np.asarray(cube)
     valid = _validity(cube, mask, options["window"])
-    scaled = _scale(cube, valid, scaling)
+    scaled = scale_cube(cube, valid, scaling)
     image = composite(scaled, valid, options["composite"], options.get("wavelengths"))
     n_segments = options["n_segments"] or round(int(valid.sum()) / options["superpixel_size"])
     labels, count = segment(
@@ -340,7 +340,13 @@ def _validity(cube: np.ndarray, mask: np.ndarray | None, window: int) -> np.ndar
     return valid
 
 
-def _scale(cube: np.ndarray, valid: np.ndarray, scaling: tuple[float, float] | None) -> np.ndarray:
+def scale_cube(
+    cube: np.ndarray, valid: np.ndarray, scaling: tuple[float, float] | None
+) -> np.ndarray:
+    """float32 ``(cube - lo) / (hi - lo)``, 0 at invalid pixels.
+
+    ``scaling`` is ``(lo, hi)``; None takes the valid pixels' min and max.
+    """
     if scaling is None:
         pixels = cube[:, valid]
         scaling = (float(pixels.min()), float(pixels.max()))
