@@ -16,10 +16,11 @@ import argparse
 
 import numpy as np
 
+from superad_geo.detectors.superad import default_halo
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.training import prepare_cube
 from superad_geo.scene.synthetic import make_scene
-from superad_geo.scene.tiling import default_halo, tile_windows
+from superad_geo.scene.tiling import tile_windows
 
 
 def cut_fraction(cube: np.ndarray, tile_size: int, halo: int, preset: str, wl) -> tuple[int, int]:

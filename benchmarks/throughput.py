@@ -24,9 +24,10 @@ import torch
 from engine import random_tile, step_flops  # benchmarks/engine.py, beside this script
 
 from superad_geo import detect, make_scene
+from superad_geo.detectors.superad import default_halo
 from superad_geo.evaluation.metrics import roc_auc
 from superad_geo.model.devices import resolve_device
-from superad_geo.scene.tiling import default_halo, tile_windows
+from superad_geo.scene.tiling import tile_windows
 
 
 def main() -> None:

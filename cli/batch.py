@@ -14,11 +14,12 @@ from typing import Any
 
 import click
 
+import superad_geo
 from superad_geo_cli.common import (
     check_output,
-    detect_file_function,
     echo_err,
     envi_data_file,
+    error_text,
     no_partial_outputs,
     params_for_record,
     preflight_scene,
@@ -136,15 +137,13 @@ def _is_complete(output: Path, scene: str) -> bool:
     """True if ``output`` is a finished score raster on the grid of ``scene``."""
     import rasterio
 
-    from superad_geo_cli.common import open_checked
-
     try:
         with rasterio.open(output) as ds:
             if ds.count != 1:
                 return False
             shape = (ds.height, ds.width)
             ds.read(1, window=((ds.height - 1, ds.height), (ds.width - 1, ds.width)))
-        return tuple(int(v) for v in open_checked(scene).shape[1:]) == shape
+        return tuple(int(v) for v in superad_geo.open_checked(scene).shape[1:]) == shape
     except Exception:  # noqa: BLE001 - anything unreadable is not complete
         return False
 
@@ -162,32 +161,22 @@ def _write_manifest(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _run_one(scene: str, output: str, opts: dict[str, Any], progress=None, local=False) -> None:
     """Check and score one scene (also the task run on a dask worker)."""
-    preflight_scene(
-        scene,
-        method=opts["method"],
-        preset=opts["preset"],
-        bands=opts["bands"],
-        drop_water_bands=opts["drop_water_bands"],
-        nodata=opts["nodata"],
-    )
+    preflight_scene(scene, opts)
     kwargs = detect_kwargs(opts)
     if local:  # on a dask worker: no nested cluster, tiles run in the worker's threads
         import dask
 
         kwargs["scheduler"] = None
         with dask.config.set(scheduler="threads"), no_partial_outputs(output):
-            detect_file_function()(scene, output, progress=None, **kwargs)
+            superad_geo.detect_file(scene, output, progress=None, **kwargs)
         return
     with no_partial_outputs(output):
-        detect_file_function()(scene, output, progress=progress, **kwargs)
+        superad_geo.detect_file(scene, output, progress=progress, **kwargs)
 
 
 def _error_text(exc: BaseException) -> str:
-    lines = [s.strip() for s in str(exc).strip().splitlines() if s.strip()]
-    text = " ".join(lines[:3]) if lines else ""
-    from superad_geo.errors import SuperadGeoError
-
-    return text if isinstance(exc, SuperadGeoError) else f"{type(exc).__name__}: {text}"
+    text = error_text(exc)
+    return text if isinstance(exc, superad_geo.SuperadGeoError) else f"{type(exc).__name__}: {text}"
 
 
 @click.command(short_help="Score many scenes into one folder, with a run manifest.")
@@ -238,9 +227,9 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        from superad_geo.errors import OutputError
-
-        raise OutputError(f"cannot create output folder {out_dir!r}: {exc.strerror}") from exc
+        raise superad_geo.OutputError(
+            f"cannot create output folder {out_dir!r}: {exc.strerror}"
+        ) from exc
     check_output(folder / MANIFEST, overwrite=True, what="manifest")
 
     params = params_for_record(opts)
@@ -312,9 +301,7 @@ def batch(ctx: click.Context, inputs: tuple[str, ...], out_dir: str, **opts: Any
             f"{len(failures)} failed; manifest: {manifest}"
         )
     if failures:
-        from superad_geo.errors import SuperadGeoError
-
-        ctx.exit(2 if all(isinstance(e, SuperadGeoError) for e in failures) else 1)
+        ctx.exit(2 if all(isinstance(e, superad_geo.SuperadGeoError) for e in failures) else 1)
 
 
 def _run_distributed(todo, opts, address, record) -> None:

@@ -1,4 +1,4 @@
-"""Helpers shared by the subcommands: output checks, clean-up, scene preflight."""
+"""Helpers shared by the subcommands: output checks, clean-up, scene preflight, error text."""
 
 from __future__ import annotations
 
@@ -12,17 +12,18 @@ from typing import Any
 
 import click
 
-from superad_geo_cli.options import MIN_BANDS
+import superad_geo
 
 __all__ = [
     "check_output",
-    "detect_file_function",
-    "envi_data_file",
-    "resolve_scene_path",
+    "detect_options_of",
     "echo_err",
+    "envi_data_file",
+    "error_text",
     "no_partial_outputs",
-    "open_checked",
+    "params_for_record",
     "preflight_scene",
+    "resolve_scene_path",
     "show_warnings",
 ]
 
@@ -33,26 +34,19 @@ def echo_err(text: str) -> None:
 
 
 def check_output(path: str | os.PathLike | None, overwrite: bool, what: str = "output") -> None:
-    """Refuse an existing output without ``--overwrite``, or a missing/read-only folder.
+    """:func:`superad_geo.check_output` for an optional output (None: nothing to check)."""
+    if path is not None:
+        superad_geo.check_output(path, overwrite=overwrite, what=what)
 
-    Raises
-    ------
-    superad_geo.errors.OutputError
-    """
-    from superad_geo.errors import OutputError
 
-    if path is None:
-        return
-    p = Path(path)
-    if p.is_dir():
-        raise OutputError(f"{what} {str(p)!r} is a folder; give a file name")
-    if p.exists() and not overwrite:
-        raise OutputError(f"{what} {str(p)!r} exists; use --overwrite to replace it")
-    folder = p.parent
-    if not folder.is_dir():
-        raise OutputError(f"{what} folder {str(folder)!r} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"{what} folder {str(folder)!r} is not writable")
+def error_text(exc: BaseException) -> str:
+    """An error as one line (its first three lines joined), naming the flag that fixes it."""
+    lines = [s.strip() for s in str(exc).strip().splitlines() if s.strip()]
+    text = " ".join(lines[:3])
+    option = getattr(exc, "option", None)
+    if option:
+        text += f" (--{option.replace('_', '-')})"
+    return text
 
 
 @contextlib.contextmanager
@@ -95,74 +89,15 @@ def resolve_scene_path(path: str) -> str:
     return path
 
 
-def detect_file_function():
-    """``superad_geo.detect_file`` (from the pipeline module until the package exports it)."""
-    import superad_geo
-
-    func = getattr(superad_geo, "detect_file", None)
-    if func is None:
-        from superad_geo.pipeline import detect_file as func
-    return func
+def detect_options_of(opts: dict[str, Any]) -> superad_geo.DetectOptions:
+    """The checked :class:`superad_geo.DetectOptions` of parsed command-line options."""
+    fields = superad_geo.DetectOptions.__dataclass_fields__
+    return superad_geo.DetectOptions(**{k: v for k, v in opts.items() if k in fields})
 
 
-def open_checked(path: str, *, nodata: float | None = None):
-    """:func:`superad_geo.open_scene`, with any reading failure turned into ``InputError``."""
-    from superad_geo.errors import InputError, SuperadGeoError
-    from superad_geo.scene.io import open_scene
-
-    try:
-        return open_scene(path, nodata=nodata)
-    except SuperadGeoError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any failure to read is bad input
-        raise InputError(f"cannot read {path!r} as a raster: {_one_line(exc)}") from exc
-
-
-def preflight_scene(
-    path: str,
-    *,
-    method: str = "superad",
-    preset: str = "default",
-    bands: str | None = None,
-    drop_water_bands: bool = False,
-    nodata: float | None = None,
-):
-    """Check a scene before any output is made; return the band-selected lazy scene.
-
-    Raises
-    ------
-    InputError
-        If the file cannot be read as a raster, has fewer bands than the
-        method needs, or is smaller than the AdaConv window.
-    BandSelectionError
-        If the band specification selects nothing.
-    """
-    from superad_geo.errors import InputError
-    from superad_geo.model.presets import resolve_params
-    from superad_geo.scene.bands import select_bands
-
-    scene = open_checked(path, nodata=nodata)
-    scene = select_bands(scene, bands, drop_water_bands=drop_water_bands)
-    n_bands, rows, cols = (int(v) for v in scene.shape)
-    need = MIN_BANDS.get(method, 1)
-    if n_bands < need:
-        raise InputError(
-            f"{path!r} has {n_bands} usable band{'s' if n_bands != 1 else ''}; "
-            f"--method {method} needs at least {need}"
-        )
-    if method == "superad":
-        window = int(resolve_params(preset)["window"])
-        if rows < window or cols < window:
-            raise InputError(
-                f"{path!r} is {rows}×{cols} pixels, smaller than the AdaConv window "
-                f"({window}×{window}); use a larger scene or --method rx"
-            )
-    return scene
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def preflight_scene(path: str, opts: dict[str, Any]):
+    """Check the options and the scene before any output is made (:func:`superad_geo.preflight`)."""
+    return superad_geo.preflight(path, detect_options_of(opts))
 
 
 _seen_warnings: set[str] = set()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+import superad_geo
 from superad_geo_cli.common import (
     check_output,
-    detect_file_function,
     echo_err,
     no_partial_outputs,
     preflight_scene,
@@ -42,23 +42,7 @@ def check_mask_options(mask_out: str | None, quantile: float | None, far: float 
 
 def detect_kwargs(opts: dict) -> dict:
     """Keyword arguments of :func:`superad_geo.detect_file` from the parsed options."""
-    return {
-        "method": opts["method"],
-        "preset": opts["preset"],
-        "steps": opts["steps"],
-        "tile_size": opts["tile_size"],
-        "overlap": opts["overlap"],
-        "device": opts["device"],
-        "seed": opts["seed"],
-        "bands": opts["bands"],
-        "drop_water_bands": opts["drop_water_bands"],
-        "nodata": opts["nodata"],
-        "roi": opts["roi"],
-        "workers": opts["workers"],
-        "batch_size": opts["batch_size"],
-        "scheduler": opts["scheduler"],
-        "overwrite": opts["overwrite"],
-    }
+    return {k: v for k, v in opts.items() if k in superad_geo.DEFAULTS or k == "overwrite"}
 
 
 @click.command(short_help="Score a scene's pixels for anomalies (writes a score GeoTIFF).")
@@ -95,19 +79,12 @@ def detect(scene: str, output: str, mask_out, quantile, far, **opts) -> None:
         raise click.UsageError("--mask-out must differ from the score output")
     check_output(output, opts["overwrite"])
     check_output(mask_out, opts["overwrite"], what="mask output")
-    preflight_scene(
-        scene,
-        method=opts["method"],
-        preset=opts["preset"],
-        bands=opts["bands"],
-        drop_water_bands=opts["drop_water_bands"],
-        nodata=opts["nodata"],
-    )
+    preflight_scene(scene, opts)
 
     start = time.monotonic()
     progress = make_progress(opts["progress"], opts["quiet"])
     with progress, no_partial_outputs(output, mask_out):
-        detect_file_function()(
+        superad_geo.detect_file(
             scene,
             output,
             progress=progress,

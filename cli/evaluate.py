@@ -20,8 +20,6 @@ from superad_geo_cli.progress import make_progress
 
 __all__ = ["evaluate", "read_scores", "read_truth"]
 
-_TRUTH_KEYS = ("map", "gt", "groundtruth", "ground_truth", "mask")
-
 
 def read_scores(path: str) -> tuple[np.ndarray, object, object]:
     """Band 1 of a score raster as float64 with NaN where there is no score.
@@ -33,7 +31,7 @@ def read_scores(path: str) -> tuple[np.ndarray, object, object]:
     import rasterio
     from rasterio.errors import RasterioIOError
 
-    from superad_geo.errors import InputError
+    from superad_geo import InputError
 
     try:
         with rasterio.open(path) as ds:
@@ -56,18 +54,11 @@ def read_truth(path: str) -> tuple[np.ndarray, np.ndarray, object, object]:
     crs, transform
         None for a .mat file.
     """
-    from superad_geo.errors import InputError
+    from superad_geo import InputError, read_mat_truth
 
     if path.lower().endswith(".mat"):
-        content = _load_mat(path)
-        for key in _TRUTH_KEYS:
-            value = content.get(key)
-            if value is not None and np.ndim(value) == 2:
-                truth = np.asarray(value) != 0
-                return truth, np.ones(truth.shape, dtype=bool), None, None
-        raise InputError(
-            f"{path!r} has no 2-D ground truth under the key 'map' (keys: {sorted(content)})"
-        )
+        truth = read_mat_truth(path)
+        return truth, np.ones(truth.shape, dtype=bool), None, None
     import rasterio
     from rasterio.errors import RasterioIOError
 
@@ -83,29 +74,13 @@ def read_truth(path: str) -> tuple[np.ndarray, np.ndarray, object, object]:
     return np.where(valid, values, 0.0) != 0, valid, crs, transform
 
 
-def _load_mat(path: str) -> dict:
-    from superad_geo.errors import InputError
-
-    try:
-        import scipy.io
-
-        return {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
-    except NotImplementedError:  # MATLAB v7.3 files are HDF5
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            return {k: np.transpose(np.asarray(f[k])) for k in f if isinstance(f[k], h5py.Dataset)}
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"cannot read {path!r} as a MATLAB file: {exc}") from None
-
-
 def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    from superad_geo.evaluation.metrics import roc_curve
+    from superad_geo import roc_curve
 
     curve = roc_curve(scores, truth)
     lo, hi = float(scores.min()), float(scores.max())
@@ -131,7 +106,7 @@ def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title
     ax2.legend(loc="upper right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    from superad_geo.evaluation.quicklook import save_png  # the core (and torch) only when drawing
+    from superad_geo import save_png
 
     save_png(fig, path)
 
@@ -171,8 +146,8 @@ def evaluate(scores, truth, as_json, plot, overwrite, quiet, progress) -> None:
     """
     show_warnings(quiet)
     check_output(plot, overwrite, what="plot")
-    from superad_geo.errors import InputError
-    from superad_geo.evaluation.metrics import evaluate_scores, prepare
+    from superad_geo import InputError, evaluate_scores
+    from superad_geo import prepare_scores as prepare
 
     report = make_progress(progress, quiet)
     with report, no_partial_outputs(plot):

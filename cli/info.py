@@ -8,11 +8,13 @@ import math
 import click
 import numpy as np
 
-from superad_geo_cli.common import open_checked, resolve_scene_path, show_warnings
+import superad_geo
+from superad_geo_cli.common import resolve_scene_path, show_warnings
 from superad_geo_cli.options import (
     bands_opt,
     check_input_path,
     drop_water_bands_opt,
+    method_opt,
     nodata_opt,
     overlap_opt,
     progress_opt,
@@ -42,26 +44,29 @@ def describe_scene(
     bands: str | None = None,
     drop_water_bands: bool = False,
     nodata: float | None = None,
+    method: str = "superad",
 ) -> dict:
     """A JSON-ready description of a scene and of the tiles a detect run makes."""
-    from superad_geo.model.presets import resolve_params
-    from superad_geo.scene.bands import select_bands
-    from superad_geo.scene.tiling import default_halo, tile_windows
-
-    scene = open_checked(path, nodata=nodata)
+    options = superad_geo.DetectOptions(
+        method=method,
+        tile_size=tile_size,
+        overlap=overlap,
+        bands=bands,
+        drop_water_bands=drop_water_bands,
+        nodata=nodata,
+    )
+    scene = superad_geo.open_checked(path, nodata=nodata)
     all_bands = int(scene.shape[0])
     bad = []
     if "bbl" in scene.coords:
         numbers = scene["band"].values if "band" in scene.coords else np.arange(1, all_bands + 1)
         bad = [int(n) for n, ok in zip(numbers, scene["bbl"].values, strict=True) if not ok]
-    used = select_bands(scene, bands, drop_water_bands=drop_water_bands)
+    used = superad_geo.select_bands(scene, bands, drop_water_bands=drop_water_bands)
     n_bands, rows, cols = (int(v) for v in used.shape)
-    wl = used["wavelength"].values if "wavelength" in used.coords else None
-    wl_known = wl is not None and np.isfinite(np.asarray(wl, float)).all()
+    wl = superad_geo.scene_wavelengths(used)
     crs = scene.rio.crs
     transform = scene.rio.transform()
-    halo = default_halo(resolve_params("default")["superpixel_size"])
-    tiles = tile_windows((rows, cols), tile_size, overlap, halo=halo, transform=transform)
+    plan, tiles = superad_geo.tile_plan(used, options)
     grid = (max(t.index[0] for t in tiles) + 1, max(t.index[1] for t in tiles) + 1)
     nodata_value = scene.rio.encoded_nodata
     if nodata_value is None:
@@ -80,14 +85,15 @@ def describe_scene(
         if "band" in used.coords
         else None,
         "bad_bands": _ranges(bad) if bad else "",
-        "wavelengths_nm": [round(float(w), 3) for w in wl] if wl_known else None,
+        "wavelengths_nm": [round(float(w), 3) for w in wl] if wl is not None else None,
         "crs": crs.to_string() if crs is not None else None,
         "transform": list(transform)[:6],
         "resolution": [abs(transform.a), abs(transform.e)],
         "nodata": nodata_out,
+        "method": method,
         "tile_size": tile_size,
-        "overlap": overlap,
-        "halo": halo,
+        "overlap": plan.overlap,
+        "halo": plan.halo,
         "tile_grid": list(grid),
         "tiles": [
             {
@@ -104,6 +110,7 @@ def describe_scene(
 
 @click.command(short_help="Show a scene's size, bands, CRS, nodata and detect tiles.")
 @click.argument("scene", metavar="SCENE", callback=check_input_path)
+@method_opt
 @tile_size_opt
 @overlap_opt
 @bands_opt
@@ -112,17 +119,21 @@ def describe_scene(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @quiet_opt
 @progress_opt
-def info(scene, tile_size, overlap, bands, drop_water_bands, nodata, as_json, quiet, progress):
+def info(
+    scene, method, tile_size, overlap, bands, drop_water_bands, nodata, as_json, quiet, progress
+):
     """Describe SCENE and the tiles a detect run would make.
 
     Shows the size, the bands used (after --bands, --drop-water-bands and
     the file's bad-band flags), wavelengths, CRS, pixel size, nodata, and
-    the tiles of a `detect` run with the same --tile-size and --overlap.
+    the tiles of a `detect` run with the same --method, --tile-size and
+    --overlap (RX reads tiles without halo or overlap).
 
     \b
     Example:
       superad-geo info scene.tif
       superad-geo info mosaic.vrt --tile-size 128 --json
+      superad-geo info mosaic.vrt --method rx
     """
     scene = resolve_scene_path(scene)
     show_warnings(quiet)
@@ -133,6 +144,7 @@ def info(scene, tile_size, overlap, bands, drop_water_bands, nodata, as_json, qu
         bands=bands,
         drop_water_bands=drop_water_bands,
         nodata=nodata,
+        method=method,
     )
     if as_json:
         click.echo(json.dumps(d))

@@ -19,7 +19,9 @@ import warnings
 
 import click
 
+import superad_geo
 from superad_geo_cli.batch import batch
+from superad_geo_cli.common import error_text
 from superad_geo_cli.detect import detect
 from superad_geo_cli.evaluate import evaluate
 from superad_geo_cli.info import info
@@ -27,8 +29,6 @@ from superad_geo_cli.quicklook import quicklook
 from superad_geo_cli.threshold import threshold
 
 __all__ = ["cli"]
-
-_VERSION = "0.1.0"  # superad_geo.__version__, checked by a test (importing it loads torch)
 
 
 class UserError(click.ClickException):
@@ -43,11 +43,6 @@ class RuntimeFailure(click.ClickException):
     exit_code = 1
 
 
-def _one_line(exc: BaseException) -> str:
-    lines = [s for s in str(exc).strip().splitlines() if s.strip()]
-    return " ".join(s.strip() for s in lines[:3]) if lines else ""
-
-
 class SuperadGroup(click.Group):
     """A click group that maps the core's exceptions onto exit statuses."""
 
@@ -58,24 +53,24 @@ class SuperadGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place errors meet the user
-            from superad_geo.errors import SuperadGeoError
+            from superad_geo import SuperadGeoError
 
             debug = bool((ctx.obj or {}).get("debug"))
             if debug:
                 traceback.print_exc(file=sys.stderr)
             if isinstance(exc, SuperadGeoError):
-                raise UserError(_one_line(exc)) from exc
+                raise UserError(error_text(exc)) from exc
             if isinstance(exc, MemoryError):
                 msg = "out of memory; use a smaller --tile-size or fewer --workers"
             else:
-                msg = f"{type(exc).__name__}: {_one_line(exc)}"
+                msg = f"{type(exc).__name__}: {error_text(exc)}"
             hint = "" if debug else " (run with --debug for the traceback)"
             raise RuntimeFailure(msg + hint) from exc
 
 
 @click.group(cls=SuperadGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
-@click.version_option(_VERSION, "--version", prog_name="superad-geo")
+@click.version_option(superad_geo.__version__, "--version", prog_name="superad-geo")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Super-AD hyperspectral anomaly detection for georeferenced scenes.

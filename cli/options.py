@@ -2,9 +2,10 @@
 
 Every option is a click decorator stacked by name; parsing and validation sit
 in its callback, and bad values raise :class:`click.BadParameter` (exit 2).
-The default values live in :data:`DEFAULTS` only: the QGIS plugin's defaults
-table is checked against the commands' parameters, and the commands pass
-every value explicitly to :func:`superad_geo.detect_file`.
+The default values are the core's (:data:`superad_geo.DEFAULTS`, gathered in
+:data:`DEFAULTS`): the QGIS plugin's defaults table is checked against the
+commands' parameters, and the commands pass every value explicitly to
+:func:`superad_geo.detect_file`.
 
 Which command uses which option:
 
@@ -31,7 +32,8 @@ option                     commands
 ``--progress``             every command that runs for long
 =========================  ======================================
 
-This module imports neither torch nor the scene pipeline, so ``--help`` is fast.
+This module imports only :mod:`superad_geo`'s lazy top level (never torch nor the
+raster stack), so ``--help`` is fast.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+import superad_geo
 
 __all__ = [
     "DEFAULTS",
@@ -75,31 +79,37 @@ __all__ = [
     "workers_opt",
 ]
 
-#: The one place where the command line's default values are set.
+#: The command line's default values: the core's (:data:`superad_geo.DEFAULTS`), and
+#: the progress display's.
 DEFAULTS: dict[str, Any] = {
-    "method": "superad",
-    "preset": "default",
-    "steps": None,  # None: the preset's number of steps
-    "tile_size": 512,
-    "overlap": 64,
-    "device": "auto",
-    "seed": 0,
-    "bands": None,
-    "drop_water_bands": False,
-    "nodata": None,  # None: the file's own nodata value
-    "roi": None,
-    "workers": 1,
-    "batch_size": None,  # None: automatic (1 on the CPU, by free memory on a GPU)
-    "scheduler": None,
+    **{
+        name: superad_geo.DEFAULTS[name]
+        for name in (
+            "method",
+            "preset",
+            "steps",  # None: the preset's number of steps
+            "tile_size",
+            "overlap",
+            "device",
+            "seed",
+            "bands",
+            "drop_water_bands",
+            "nodata",  # None: the file's own nodata value
+            "roi",
+            "workers",
+            "batch_size",  # None: automatic (1 on the CPU, by free memory on a GPU)
+            "scheduler",
+        )
+    },
     "progress": "auto",
 }
 
-METHODS = ("superad", "rx")
-PRESETS = ("default", "fast", "reference")  # superad_geo.model.presets.PRESETS, checked by a test
+METHODS = tuple(superad_geo.DETECTORS)
+PRESETS = tuple(sorted(superad_geo.PRESETS))  # the QGIS enum keeps this order
 DEVICES = ("auto", "cpu", "cuda")
 PROGRESS_MODES = ("auto", "json", "none")
 #: Fewest bands each method can work with (Super-AD builds a 3-band composite).
-MIN_BANDS = {"superad": 3, "rx": 2}
+MIN_BANDS = {name: detector.min_bands for name, detector in superad_geo.DETECTORS.items()}
 
 
 # --- paths --------------------------------------------------------------------------
@@ -151,11 +161,10 @@ def _check_output_folder(ctx: click.Context, param: click.Parameter, value: Any)
 def _bands_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    from superad_geo.errors import BandSelectionError
-    from superad_geo.scene.bands import parse_band_spec  # the one parser, shared with the core
+    from superad_geo import BandSelectionError
 
     try:
-        if not parse_band_spec(value):
+        if not superad_geo.parse_band_spec(value):
             raise BandSelectionError("empty band specification; give e.g. '1-100' or '400-1300nm'")
     except BandSelectionError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+import superad_geo
 from superad_geo_cli.common import (
     check_output,
     echo_err,
     no_partial_outputs,
-    open_checked,
     resolve_scene_path,
     show_warnings,
 )
@@ -94,19 +94,19 @@ def quicklook(scene, scores, output, composite, rgb, max_size, nodata, overwrite
     scene = resolve_scene_path(scene)
     show_warnings(quiet)
     check_output(output, overwrite)
-    from superad_geo.evaluation.quicklook import render_quicklook
+    from superad_geo import render_quicklook
 
     report = make_progress(progress, quiet)
     with report, no_partial_outputs(output):
         report(0, 2, "quicklook")
-        cube = open_checked(scene, nodata=nodata)
+        cube = superad_geo.open_checked(scene, nodata=nodata)
         score_map = None
         if scores is not None:
             score_map = _open_scores(scores)
         band_numbers = [int(b) for b in cube["band"].values] if "band" in cube.coords else None
         rgb_idx = None
         if rgb is not None:
-            from superad_geo.errors import BandSelectionError
+            from superad_geo import BandSelectionError
 
             numbers = band_numbers or list(range(1, cube.shape[0] + 1))
             missing = [b for b in rgb if b not in numbers]
@@ -135,7 +135,7 @@ def quicklook(scene, scores, output, composite, rgb, max_size, nodata, overwrite
 def _open_scores(path: str):
     import rioxarray
 
-    from superad_geo.errors import InputError
+    from superad_geo import InputError
 
     try:
         da = rioxarray.open_rasterio(path, chunks=True, masked=True)

@@ -71,7 +71,7 @@ def threshold(scores, output, quantile, far, vector, overwrite, quiet, progress)
     check_output(output, overwrite)
     check_output(vector, overwrite, what="vector output")
 
-    from superad_geo.evaluation.threshold import threshold_raster
+    from superad_geo import threshold_raster
 
     report = make_progress(progress, quiet)
     with report, no_partial_outputs(output, vector):

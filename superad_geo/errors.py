@@ -6,11 +6,24 @@ line turns these into one clear line and exit status 2.
 
 
 class SuperadGeoError(Exception):
-    """Base class of the errors a user can fix by changing the input."""
+    """Base class of the errors a user can fix by changing the input.
+
+    Messages speak in the API's terms; ``option``, when set, names the
+    keyword of :func:`superad_geo.detect` (or of the writer) that fixes the
+    error, so that the command line can name its flag.
+    """
+
+    def __init__(self, message: str = "", *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class InputError(SuperadGeoError):
     """The input file or array cannot be used (missing, unreadable, wrong shape)."""
+
+
+class OptionError(InputError, ValueError):
+    """An option is invalid (unknown method, preset or engine parameter, bad value)."""
 
 
 class TilingError(SuperadGeoError, ValueError):

@@ -1,1 +1,34 @@
-"""detectors"""
+"""Scoring methods behind one seam (:class:`~superad_geo.detectors.base.Detector`).
+
+A new detector is one module here exposing ``DETECTOR``, registered below;
+the pipeline, ``info`` and the command line pick it up by name.
+"""
+
+from __future__ import annotations
+
+from superad_geo.detectors import rx, superad
+from superad_geo.detectors.base import Detector
+from superad_geo.errors import OptionError
+
+#: The detectors by ``method`` name.
+DETECTORS: dict[str, Detector] = {
+    superad.DETECTOR.name: superad.DETECTOR,
+    rx.DETECTOR.name: rx.DETECTOR,
+}
+
+
+def get_detector(method: str) -> Detector:
+    """The detector called ``method``.
+
+    Raises
+    ------
+    OptionError
+        If no detector has that name.
+    """
+    try:
+        return DETECTORS[method]
+    except (KeyError, TypeError):
+        raise OptionError(f"unknown method {method!r}; use one of {', '.join(DETECTORS)}") from None
+
+
+__all__ = ["DETECTORS", "Detector", "get_detector"]

@@ -10,12 +10,18 @@ correction.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from superad_geo.errors import NoValidPixelsError
 from superad_geo.scene.validity import fill_block, materialise, valid_pixels
+
+if TYPE_CHECKING:
+    from superad_geo.options import DetectOptions, Execution
 
 
 @dataclass
@@ -84,7 +90,7 @@ def rx_block_moments(
     bands = cube.shape[0]
     if not valid.any():
         return 0, np.zeros(bands), np.zeros((bands, bands))
-    filled = fill_block(cube, valid, fill)
+    filled = fill_block(cube, fill)
     x = filled[:, valid].T.astype(np.float64) - shift
     return int(len(x)), x.sum(axis=0), x.T @ x
 
@@ -112,3 +118,66 @@ def rx_apply(cube: np.ndarray, stats: RXStatistics, mask: np.ndarray | None = No
     if mask is not None:
         scores[~np.asarray(mask, bool)] = np.nan
     return scores
+
+
+class RX:
+    """Global RX as a :class:`~superad_geo.detectors.base.Detector`.
+
+    Scene-wide mean and covariance from one pass over the scene's blocks; tiles
+    need no halo, no overlap and no normalisation (the scores share one scale).
+    """
+
+    name = "rx"
+    min_bands = 2
+    normalisation = "none"
+
+    def check(self, options: DetectOptions) -> None:
+        return None
+
+    def check_scene(self, options: DetectOptions, rows: int, cols: int) -> str | None:
+        return None
+
+    def tiling(self, options: DetectOptions) -> tuple[int, int]:
+        return 0, 0
+
+    def scaling(self, options: DetectOptions) -> str | tuple[float, float]:
+        return "minmax" if options.scaling is None else options.scaling
+
+    def default_threads(self, workers: int, distributed: bool) -> int:
+        return 1
+
+    def batch_size(self, execution: Execution, tile_pixels: int, bands: int) -> int:
+        return 1
+
+    def threads(self, threads: int | None) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def scene_pass(self, blocks, fill, mapper, progress) -> dict[str, Any]:
+        shift = np.asarray(fill, dtype=np.float64)
+        items = [(b, r, fill, shift) for b, r in blocks]
+        moments = []
+        for i, m in enumerate(mapper(rx_block_moments, items)):
+            moments.append(m)
+            if progress is not None:
+                progress(i + 1, len(items), "rx")
+        return {"rx": rx_statistics(moments, shift)}
+
+    def config(
+        self, options: DetectOptions, execution: Execution, wavelengths: list[float] | None
+    ) -> dict[str, Any]:
+        return {}
+
+    def score(
+        self,
+        cubes: Sequence[np.ndarray],
+        masks: Sequence[np.ndarray],
+        config: Mapping[str, Any],
+        progress: Callable[[int, int], None] | None,
+    ) -> list[np.ndarray]:
+        return [rx_apply(cube, config["rx"], mask) for cube, mask in zip(cubes, masks, strict=True)]
+
+    def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
+        return {}
+
+
+DETECTOR = RX()

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from superad_geo.errors import BandSelectionError, InputError, OutputError
+from superad_geo.scene.bands import scene_wavelengths
 
 __all__ = ["COMPOSITES", "composite_bands", "render_quicklook", "scene_wavelengths"]
 
@@ -28,20 +29,6 @@ COMPOSITES: dict[str, tuple[float, float, float]] = {
 # Without wavelengths: the reference's fixed positions p * C / 204 (p = 54, 34, 14),
 # a colour-infrared composite on AVIRIS-like sensors (docs/superad-method.md §2).
 _POSITIONS = (54 / 204, 34 / 204, 14 / 204)
-
-
-def scene_wavelengths(scene) -> np.ndarray | None:
-    """Band centre wavelengths in nm of a (band, y, x) DataArray, or None."""
-    for source in (getattr(scene, "coords", {}), getattr(scene, "attrs", {})):
-        for key in ("wavelength", "wavelengths"):
-            if key in source:
-                w = np.asarray(
-                    source[key].values if hasattr(source[key], "values") else source[key]
-                )
-                w = w.astype(np.float64, copy=False).ravel()
-                if w.size and np.all(np.isfinite(w)):
-                    return w
-    return None
 
 
 def composite_bands(

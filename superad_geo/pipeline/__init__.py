@@ -1,6 +1,6 @@
 """Scenes of any size: plan, tile tasks, execution, resume and the public ``detect`` API."""
 
 from superad_geo.pipeline.api import FileResult, detect, detect_file
-from superad_geo.pipeline.plan import DEFAULT_OVERLAP, DEFAULT_TILE_SIZE
+from superad_geo.pipeline.plan import preflight, tile_plan
 
-__all__ = ["DEFAULT_OVERLAP", "DEFAULT_TILE_SIZE", "FileResult", "detect", "detect_file"]
+__all__ = ["FileResult", "detect", "detect_file", "preflight", "tile_plan"]

@@ -27,6 +27,7 @@ tile size and the number of workers, never by the scene.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -39,24 +40,19 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from superad_geo.detectors import get_detector
 from superad_geo.errors import InputError
-from superad_geo.pipeline.execute import Executor, torch_threads
-from superad_geo.pipeline.plan import (
-    DEFAULT_OVERLAP,
-    DEFAULT_TILE_SIZE,
-    WRITE_ROWS,
-    ProgressCallback,
-    Run,
-    default_threads,
-    plan_run,
-)
+from superad_geo.files import check_output
+from superad_geo.options import DEFAULTS, DetectOptions, Execution, split_options
+from superad_geo.pipeline.execute import Executor
+from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback, Run, plan_run
 from superad_geo.pipeline.resume import open_work, read_manifest, tile_loader
 from superad_geo.pipeline.tasks import process_tiles, tile_batches
 from superad_geo.scene.io import output_nodata
 from superad_geo.scene.mosaic import blend
 from superad_geo.scene.statistics import SceneStatistics
 from superad_geo.scene.tiling import Tile, Window
-from superad_geo.scene.write import check_output, software_tags, write_cog, write_mask
+from superad_geo.scene.write import software_tags, write_cog, write_mask
 
 
 @dataclass
@@ -88,7 +84,6 @@ class FileResult:
     skipped: int
     resumed: int
     statistics: SceneStatistics
-
 
 
 def _run_tiles(
@@ -126,7 +121,8 @@ def _run_tiles(
             None if run.roi is None else run.roi[t.padded.rows, t.padded.cols] for t in batch
         )
         items.append((tuple(batch), cubes, rois, run.config, out_dir, engine_progress))
-    with torch_threads(None if executor.distributed else run.config["threads"]):
+    detector = get_detector(run.config["method"])
+    with detector.threads(None if executor.distributed else run.config["threads"]):
         for batch_results in executor.unordered(process_tiles, items):
             for result in batch_results:
                 done += 1
@@ -136,7 +132,6 @@ def _run_tiles(
                 if progress is not None:
                     progress(done, total, "tiles")
     return results
-
 
 
 def _strips(
@@ -155,26 +150,21 @@ def _strips(
 def _score_tiles(
     source: Any,
     work: Path | None,
-    *,
-    scheduler: Any,
-    workers: int,
-    threads: int | None,
+    options: DetectOptions,
+    execution: Execution,
     progress: ProgressCallback | None,
-    **plan_options: Any,
 ) -> tuple[Run, str | None, dict[str, Any]]:
     """Plan the run and score every tile not finished yet (resuming from ``work``)."""
     cached = read_manifest(work) if work is not None else None
-    executor = Executor(scheduler, workers)
-    if threads is None:
-        threads = default_threads(workers, executor.distributed)
+    executor = Executor(execution.scheduler, execution.workers)
+    if execution.threads is None:
+        threads = get_detector(options.method).default_threads(
+            execution.workers, executor.distributed
+        )
+        execution = dataclasses.replace(execution, threads=threads)
     try:
         run = plan_run(
-            source,
-            threads=threads,
-            executor=executor,
-            progress=progress,
-            cached=cached,
-            **plan_options,
+            source, options, execution, executor=executor, progress=progress, cached=cached
         )
         out_dir = open_work(work, run, cached) if work is not None else None
         results = _run_tiles(run, executor, out_dir, progress)
@@ -189,23 +179,23 @@ def _score_tiles(
 def detect(
     scene: xr.DataArray | str | os.PathLike,
     *,
-    tile_size: int | Sequence[int] = DEFAULT_TILE_SIZE,
-    overlap: int | Sequence[int] = DEFAULT_OVERLAP,
-    halo: int | None = None,
-    preset: str = "default",
-    steps: int | None = None,
-    seed: int = 0,
-    device: str = "auto",
-    bands: str | Sequence[int] | None = None,
-    drop_water_bands: bool = False,
-    nodata: float | None = None,
-    roi: Any = None,
-    method: str = "superad",
-    scaling: str | tuple[float, float] | None = None,
-    scheduler: Any = None,
-    workers: int = 1,
-    threads: int | None = None,
-    batch_size: int | None = None,
+    tile_size: int | Sequence[int] = DEFAULTS["tile_size"],
+    overlap: int | Sequence[int] = DEFAULTS["overlap"],
+    halo: int | None = DEFAULTS["halo"],
+    preset: str = DEFAULTS["preset"],
+    steps: int | None = DEFAULTS["steps"],
+    seed: int = DEFAULTS["seed"],
+    device: str = DEFAULTS["device"],
+    bands: str | Sequence[int] | None = DEFAULTS["bands"],
+    drop_water_bands: bool = DEFAULTS["drop_water_bands"],
+    nodata: float | None = DEFAULTS["nodata"],
+    roi: Any = DEFAULTS["roi"],
+    method: str = DEFAULTS["method"],
+    scaling: str | tuple[float, float] | None = DEFAULTS["scaling"],
+    scheduler: Any = DEFAULTS["scheduler"],
+    workers: int = DEFAULTS["workers"],
+    threads: int | None = DEFAULTS["threads"],
+    batch_size: int | None = DEFAULTS["batch_size"],
     progress: ProgressCallback | None = None,
     work_dir: str | os.PathLike | None = None,
     **params: Any,
@@ -284,30 +274,9 @@ def detect(
     >>> scores.dims, scores.shape
     (('y', 'x'), (64, 64))
     """
+    options, execution = split_options(locals())
     work = Path(work_dir) if work_dir is not None else None
-    run, out_dir, results = _score_tiles(
-        scene,
-        work,
-        scheduler=scheduler,
-        workers=workers,
-        threads=threads,
-        progress=progress,
-        tile_size=tile_size,
-        overlap=overlap,
-        halo=halo,
-        preset=preset,
-        steps=steps,
-        seed=seed,
-        device=device,
-        bands=bands,
-        drop_water_bands=drop_water_bands,
-        nodata=nodata,
-        roi=roi,
-        method=method,
-        scaling=scaling,
-        batch_size=batch_size,
-        params=params,
-    )
+    run, out_dir, results = _score_tiles(scene, work, options, execution, progress)
     load = tile_loader(out_dir, results)
     rows, cols = run.scene.sizes["y"], run.scene.sizes["x"]
     scores = np.empty((rows, cols), dtype=np.float32)
@@ -320,7 +289,7 @@ def detect(
         name="score",
         attrs={
             "long_name": "anomaly score",
-            "method": method,
+            "method": options.method,
             "parameters": json.dumps(run.parameters, sort_keys=True, default=str),
         },
     )
@@ -334,23 +303,23 @@ def detect_file(
     src: str | os.PathLike | xr.DataArray,
     dst: str | os.PathLike,
     *,
-    tile_size: int | Sequence[int] = DEFAULT_TILE_SIZE,
-    overlap: int | Sequence[int] = DEFAULT_OVERLAP,
-    halo: int | None = None,
-    preset: str = "default",
-    steps: int | None = None,
-    seed: int = 0,
-    device: str = "auto",
-    bands: str | Sequence[int] | None = None,
-    drop_water_bands: bool = False,
-    nodata: float | None = None,
-    roi: Any = None,
-    method: str = "superad",
-    scaling: str | tuple[float, float] | None = None,
-    scheduler: Any = None,
-    workers: int = 1,
-    threads: int | None = None,
-    batch_size: int | None = None,
+    tile_size: int | Sequence[int] = DEFAULTS["tile_size"],
+    overlap: int | Sequence[int] = DEFAULTS["overlap"],
+    halo: int | None = DEFAULTS["halo"],
+    preset: str = DEFAULTS["preset"],
+    steps: int | None = DEFAULTS["steps"],
+    seed: int = DEFAULTS["seed"],
+    device: str = DEFAULTS["device"],
+    bands: str | Sequence[int] | None = DEFAULTS["bands"],
+    drop_water_bands: bool = DEFAULTS["drop_water_bands"],
+    nodata: float | None = DEFAULTS["nodata"],
+    roi: Any = DEFAULTS["roi"],
+    method: str = DEFAULTS["method"],
+    scaling: str | tuple[float, float] | None = DEFAULTS["scaling"],
+    scheduler: Any = DEFAULTS["scheduler"],
+    workers: int = DEFAULTS["workers"],
+    threads: int | None = DEFAULTS["threads"],
+    batch_size: int | None = DEFAULTS["batch_size"],
     progress: ProgressCallback | None = None,
     overwrite: bool = False,
     mask_out: str | os.PathLike | None = None,
@@ -396,41 +365,20 @@ def detect_file(
     SuperadGeoError
         Subclasses for unusable input.
     """
+    options, execution = split_options(locals())
     dst = check_output(dst, overwrite=overwrite)
     if mask_out is not None:
-        check_output(mask_out, overwrite=overwrite)
+        check_output(mask_out, overwrite=overwrite, what="mask output")
         if quantile is None and far is None:
             quantile = 0.999
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
     work = Path(os.fspath(dst) + ".superad-work")
-    run, tiles_dir, _ = _score_tiles(
-        src,
-        work,
-        scheduler=scheduler,
-        workers=workers,
-        threads=threads,
-        progress=progress,
-        tile_size=tile_size,
-        overlap=overlap,
-        halo=halo,
-        preset=preset,
-        steps=steps,
-        seed=seed,
-        device=device,
-        bands=bands,
-        drop_water_bands=drop_water_bands,
-        nodata=nodata,
-        roi=roi,
-        method=method,
-        scaling=scaling,
-        batch_size=batch_size,
-        params=params,
-    )
+    run, tiles_dir, _ = _score_tiles(src, work, options, execution, progress)
     nodata_out = output_nodata(run.scene)
     load = tile_loader(tiles_dir, {})
     tags = software_tags(
-        method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
+        options.method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
     )
 
     def strips() -> Iterator[tuple[Window, np.ndarray]]:
@@ -476,4 +424,4 @@ def detect_file(
     )
 
 
-__all__ = ["DEFAULT_OVERLAP", "DEFAULT_TILE_SIZE", "FileResult", "detect", "detect_file"]
+__all__ = ["FileResult", "detect", "detect_file"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -158,19 +157,3 @@ def read_ahead(func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any
             if index + 1 < len(items):
                 upcoming = reader.submit(read_windows, items[index + 1])
             yield func(*item)
-
-
-@contextlib.contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    if not threads:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-

@@ -1,11 +1,17 @@
-"""Planning a run: open, select bands, scene statistics, tiles and the fingerprint."""
+"""Planning a run: open, select bands, tiles, scene statistics and the fingerprint.
+
+Also what the command line asks before a run: :func:`preflight` (is the
+scene usable by the method?) and :func:`tile_plan` (the tiles a run would
+make), so ``info`` shows the plan ``detect`` follows.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,18 +19,14 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-from superad_geo.detectors.rx import rx_block_moments, rx_statistics
+from superad_geo.detectors import get_detector
 from superad_geo.errors import InputError
-from superad_geo.model.presets import PRESETS
+from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.execute import Executor
-from superad_geo.pipeline.tasks import automatic_batch_size
-from superad_geo.scene.bands import select_bands
+from superad_geo.scene.bands import scene_wavelengths, select_bands
 from superad_geo.scene.io import open_scene, prepare_scene, read_roi
 from superad_geo.scene.statistics import SceneStatistics, scene_statistics
-from superad_geo.scene.tiling import Tile, default_halo, tile_windows
-
-DEFAULT_TILE_SIZE = 512
-DEFAULT_OVERLAP = 64
+from superad_geo.scene.tiling import Tile, tile_windows
 
 #: Rows of the mosaic assembled at a time when writing.
 WRITE_ROWS = 512
@@ -33,7 +35,6 @@ WRITE_ROWS = 512
 WORK_FORMAT = 1
 
 ProgressCallback = Callable[[int, int, str], None]
-METHODS = ("superad", "rx")
 
 
 @dataclass
@@ -48,20 +49,6 @@ class Run:
     parameters: dict[str, Any]
     fingerprint: str
     done: dict[str, Any] = field(default_factory=dict)
-
-
-
-def _superpixel_size(preset: str, params: Mapping[str, Any]) -> float | None:
-    value = params.get("superpixel_size") or PRESETS.get(preset, {}).get("superpixel_size")
-    return float(value) if value else None
-
-
-def default_threads(workers: int, distributed: bool) -> int:
-    if distributed:
-        return 1
-    import torch
-
-    return max(1, torch.get_num_threads() // max(1, workers))
 
 
 def scene_blocks(scene: xr.DataArray, roi: Any) -> list[tuple[Any, Any]]:
@@ -92,77 +79,112 @@ def source_identity(src: Any, scene: xr.DataArray) -> dict[str, Any]:
     return ident
 
 
+def resolve(options: DetectOptions) -> DetectOptions:
+    """``options`` with the detector's overlap, halo and scaling filled in."""
+    detector = get_detector(options.method)
+    overlap, halo = detector.tiling(options)
+    return dataclasses.replace(
+        options, overlap=overlap, halo=halo, scaling=detector.scaling(options)
+    )
+
+
+def tile_plan(scene: xr.DataArray, options: DetectOptions) -> tuple[DetectOptions, list[Tile]]:
+    """The resolved options and the tiles of a run on a band-selected ``scene``.
+
+    Raises
+    ------
+    TilingError
+        If the tile size, overlap and halo make no tiling of this scene.
+    """
+    resolved = resolve(options)
+    tiles = tile_windows(
+        (scene.sizes["y"], scene.sizes["x"]),
+        resolved.tile_size,
+        resolved.overlap,
+        halo=resolved.halo,
+        transform=scene.rio.transform(),
+    )
+    return resolved, tiles
+
+
+def preflight(src: Any, options: DetectOptions) -> xr.DataArray:
+    """Check that the method can score the scene; return the band-selected lazy scene.
+
+    Reads no pixel: the file's metadata, the band selection and the scene's
+    size against what the detector needs.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read as a raster, has fewer bands than the
+        method needs, or is too small for it.
+    BandSelectionError
+        If the band specification selects nothing.
+    """
+    detector = get_detector(options.method)
+    scene = open_checked(src, nodata=options.nodata)
+    scene = select_bands(scene, options.bands, drop_water_bands=options.drop_water_bands)
+    n_bands, rows, cols = (int(v) for v in scene.shape)
+    name = src if isinstance(src, (str, os.PathLike)) else "the scene"
+    if n_bands < detector.min_bands:
+        raise InputError(
+            f"{os.fspath(name)!r} has {n_bands} usable band{'s' if n_bands != 1 else ''}; "
+            f"method {options.method!r} needs at least {detector.min_bands}"
+        )
+    problem = detector.check_scene(options, rows, cols)
+    if problem is not None:
+        raise InputError(f"{os.fspath(name)!r} {problem}; use a larger scene or method 'rx'")
+    tile_plan(scene, options)
+    return scene
+
+
+def open_checked(src: Any, *, nodata: float | None = None) -> xr.DataArray:
+    """:func:`superad_geo.open_scene`, with any reading failure turned into ``InputError``."""
+    from superad_geo.errors import SuperadGeoError
+    from superad_geo.files import one_line
+
+    try:
+        return open_scene(src, nodata=nodata)
+    except SuperadGeoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to read is bad input
+        raise InputError(f"cannot read {os.fspath(src)!r} as a raster: {one_line(exc)}") from exc
+
+
 def plan_run(
     scene_or_src: Any,
+    options: DetectOptions,
+    execution: Execution,
     *,
-    tile_size: int | Sequence[int],
-    overlap: int | Sequence[int],
-    halo: int | None,
-    preset: str,
-    steps: int | None,
-    seed: int,
-    device: str,
-    bands: Any,
-    drop_water_bands: bool,
-    nodata: float | None,
-    roi: Any,
-    method: str,
-    scaling: Any,
-    threads: int,
-    batch_size: int | None,
-    params: Mapping[str, Any],
     executor: Executor,
     progress: ProgressCallback | None,
     cached: Mapping[str, Any] | None = None,
 ) -> Run:
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    """Open the scene, fix its tiles and statistics, and the tile tasks' configuration.
+
+    ``execution.threads`` must be resolved (not None). Options are checked
+    and the tiles made before the statistics pass, the first read of pixels.
+    """
+    detector = get_detector(options.method)
     if isinstance(scene_or_src, xr.DataArray):
-        scene = prepare_scene(scene_or_src, nodata=nodata)
+        scene = prepare_scene(scene_or_src, nodata=options.nodata)
     else:
-        scene = open_scene(scene_or_src, nodata=nodata)
+        scene = open_scene(scene_or_src, nodata=options.nodata)
     identity = source_identity(scene_or_src, scene)
-    scene = select_bands(scene, bands, drop_water_bands=drop_water_bands)
-    rows, cols = scene.sizes["y"], scene.sizes["x"]
-    roi_mask = read_roi(roi, scene) if roi is not None else None
-    if scaling is None:
-        preset_scaling = PRESETS.get(preset, {}).get("input_scaling", "minmax")
-        scaling = "minmax" if method == "rx" else preset_scaling
-    if halo is None:
-        halo = default_halo(_superpixel_size(preset, params)) if method == "superad" else 0
-    if method == "rx":
-        overlap, halo = 0, 0
-    transform = scene.rio.transform()
+    scene = select_bands(scene, options.bands, drop_water_bands=options.drop_water_bands)
+    roi_mask = read_roi(options.roi, scene) if options.roi is not None else None
+    resolved, tiles = tile_plan(scene, options)
     parameters: dict[str, Any] = {
-        "method": method,
-        "tile_size": tile_size,
-        "overlap": overlap,
-        "halo": halo,
-        "bands": bands if bands is None or isinstance(bands, str) else list(bands),
-        "drop_water_bands": bool(drop_water_bands),
-        "nodata": nodata,
-        "roi": None
-        if roi is None
-        else (os.path.basename(os.fspath(roi)) if isinstance(roi, (str, os.PathLike)) else "array"),
-        "scaling": scaling if isinstance(scaling, str) else [float(v) for v in scaling],
-        "normalisation": "median-mad" if method == "superad" else "none",
+        **resolved.record(),
+        "normalisation": detector.normalisation,
+        **detector.record(resolved, execution),
     }
-    if method == "superad":
-        parameters.update(
-            preset=preset,
-            steps=steps,
-            seed=seed,
-            device=device,
-            params=dict(params),
-            threads=threads,
-            batch_size=batch_size or "auto",
-        )
     pre_key = {
         "format": WORK_FORMAT,
         "source": identity,
         "shape": [int(v) for v in scene.shape],
         "band_numbers": [int(v) for v in scene["band"].values],
-        "transform": list(transform)[:6],
+        "transform": list(scene.rio.transform())[:6],
         "parameters": parameters,
     }
     fingerprint = hashlib.sha256(
@@ -175,7 +197,7 @@ def plan_run(
         stats = scene_statistics(
             blocks,
             scene.sizes["band"],
-            scaling=scaling,
+            scaling=resolved.scaling,
             mapper=executor.ordered,
             progress=progress,
             nodata_declared=scene.rio.encoded_nodata is not None or scene.rio.nodata is not None,
@@ -184,40 +206,21 @@ def plan_run(
     if keep.size < scene.sizes["band"]:
         scene = scene.isel(band=keep)
         blocks = scene_blocks(scene, roi_mask)
-    wavelengths = None
-    if "wavelength" in scene.coords:
-        wl = np.asarray(scene["wavelength"].values, dtype=float)
-        if np.isfinite(wl).all():
-            wavelengths = [float(v) for v in wl]
+    wl = scene_wavelengths(scene)
+    wavelengths = None if wl is None else [float(v) for v in wl]
     config: dict[str, Any] = {
-        "method": method,
+        "method": options.method,
         "fill": stats.fill[keep],
         "lo": stats.lo,
         "hi": stats.hi,
-        "preset": preset,
-        "steps": steps,
-        "seed": seed,
-        "device": device,
-        "threads": threads,
-        "batch_size": batch_size,
-        "params": {**dict(params), **({"wavelengths": wavelengths} if wavelengths else {})},
+        "threads": execution.threads,
+        "batch_size": execution.batch_size,
+        **detector.config(resolved, execution, wavelengths),
     }
-    if method == "rx":
-        shift = np.asarray(stats.fill[keep], dtype=np.float64)
-        items = [(b, r, config["fill"], shift) for b, r in blocks]
-        moments = []
-        for i, m in enumerate(executor.ordered(rx_block_moments, items)):
-            moments.append(m)
-            if progress is not None:
-                progress(i + 1, len(items), "rx")
-        config["rx"] = rx_statistics(moments, shift)
+    config.update(detector.scene_pass(blocks, config["fill"], executor.ordered, progress))
     parameters["scaling_range"] = [stats.lo, stats.hi]
     parameters["bands_used"] = int(keep.size)
-    tiles = tile_windows((rows, cols), tile_size, overlap, halo=halo, transform=transform)
     if config["batch_size"] is None:
         largest = max(tile.padded.height * tile.padded.width for tile in tiles)
-        config["batch_size"] = (
-            automatic_batch_size(device, largest, int(keep.size)) if method == "superad" else 1
-        )
+        config["batch_size"] = detector.batch_size(execution, largest, int(keep.size))
     return Run(scene, roi_mask, stats, tiles, config, parameters, fingerprint)
-

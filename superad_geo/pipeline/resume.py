@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from superad_geo.files import atomic_write
 from superad_geo.pipeline.plan import Run
 from superad_geo.scene.tiling import Tile
 
@@ -33,9 +34,8 @@ def open_work(work: Path, run: Run, cached: Mapping[str, Any] | None) -> str:
             shutil.rmtree(work)
         work.mkdir(parents=True)
         manifest = {"fingerprint": run.fingerprint, "stats": run.stats.to_dict()}
-        tmp = work / ".manifest.tmp"
-        tmp.write_text(json.dumps(manifest, sort_keys=True))
-        os.replace(tmp, work / "manifest.json")
+        with atomic_write(work / "manifest.json") as tmp:
+            tmp.write_text(json.dumps(manifest, sort_keys=True))
     tiles_dir = work / "tiles"
     tiles_dir.mkdir(exist_ok=True)
     return os.fspath(tiles_dir)
@@ -49,5 +49,3 @@ def tile_loader(out_dir: str | None, results: Mapping[str, Any]) -> Callable[[Ti
         return np.load(path, mmap_mode="r") if path.exists() else None
 
     return load
-
-

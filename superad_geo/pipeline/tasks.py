@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from superad_geo.detectors.rx import rx_apply
+from superad_geo.detectors import get_detector
+from superad_geo.files import atomic_write
 from superad_geo.scene.mosaic import background_statistics, normalise
 from superad_geo.scene.tiling import Tile
 from superad_geo.scene.validity import fill_block, materialise, valid_pixels
@@ -26,11 +26,12 @@ def process_tiles(
     """Score a batch of tiles (one padded shape); save (or return) normalised core scores.
 
     Runs on a worker: reads each padded window, fills nodata, calls the
-    engine (``score_cube``, or ``score_cubes`` for several tiles trained side
-    by side) or RX, crops the cores, normalises each by its background and
-    writes ``<out_dir>/<tile>.npy`` atomically (``.skip`` for a tile with no
-    valid core pixel).
+    detector named by ``config["method"]`` (Super-AD trains several tiles
+    side by side), crops the cores, normalises each by its background (when
+    the detector asks for it) and writes ``<out_dir>/<tile>.npy`` atomically
+    (``.skip`` for a tile with no valid core pixel).
     """
+    detector = get_detector(config["method"])
     results: list[dict[str, Any]] = []
     work = []  # (result, filled cube, valid, core slices)
     for tile, cube_source, roi_source in zip(tiles, cube_sources, roi_sources, strict=True):
@@ -45,64 +46,24 @@ def process_tiles(
             if out_dir is not None:
                 Path(out_dir, tile.name + ".skip").touch()
             continue
-        filled = fill_block(cube, valid, np.asarray(config["fill"]))
+        filled = fill_block(cube, np.asarray(config["fill"]))
         work.append((result, filled, valid, rows, cols))
     if not work:
         return results
-    if config["method"] == "rx":
-        maps = [rx_apply(filled, config["rx"], valid) for _, filled, valid, _, _ in work]
-    else:
-        import torch
-
-        from superad_geo.model import training
-
-        threads = config.get("threads")
-        if threads and torch.get_num_threads() != threads:
-            torch.set_num_threads(int(threads))
-        common = {
-            "preset": config["preset"],
-            "steps": config["steps"],
-            "seed": config["seed"],
-            "device": config["device"],
-            "scaling": (config["lo"], config["hi"]),
-            "progress": engine_progress,
-            **config["params"],
-        }
-        if len(work) == 1:
-            maps = [training.score_cube(work[0][1], mask=work[0][2], **common)]
-        else:
-            maps = training.score_cubes([w[1] for w in work], masks=[w[2] for w in work], **common)
+    maps = detector.score([w[1] for w in work], [w[2] for w in work], config, engine_progress)
     for (result, _, valid, rows, cols), scores in zip(work, maps, strict=True):
         core = np.where(valid, scores, np.nan)[rows, cols]
-        centre, spread = (0.0, 1.0) if config["method"] == "rx" else background_statistics(core)
+        centre, spread = (
+            background_statistics(core) if detector.normalisation == "median-mad" else (0.0, 1.0)
+        )
         core = normalise(core, centre, spread)
         result.update(centre=centre, spread=spread, n_valid=int(valid[rows, cols].sum()))
         if out_dir is None:
             result["scores"] = core
             continue
-        target = Path(out_dir, result["name"] + ".npy")
-        tmp = target.with_name(f".{result['name']}.{os.getpid()}.tmp.npy")
-        np.save(tmp, core)
-        os.replace(tmp, target)
+        with atomic_write(Path(out_dir, result["name"] + ".npy")) as tmp:
+            np.save(tmp, core)
     return results
-
-
-def automatic_batch_size(device: str, tile_pixels: int, bands: int) -> int:
-    """Tiles to train side by side: 1 on the CPU, as many as fit half the free GPU memory.
-
-    On the CPU batching does not pay (``docs/benchmarks.md``). On a GPU a tile
-    needs about ``40·bands + 6000`` bytes per pixel during a training step
-    (the CPU peak of ``benchmarks/engine.py`` at 512², with margin).
-    """
-    from superad_geo.model.devices import resolve_device
-
-    resolved = resolve_device(device)
-    if resolved.type != "cuda":
-        return 1
-    import torch
-
-    free, _ = torch.cuda.mem_get_info(resolved)
-    return int(max(1, min(64, free // 2 // (tile_pixels * (40 * bands + 6000)))))
 
 
 def tile_batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:
@@ -115,5 +76,3 @@ def tile_batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:
         for i in range(0, len(group), max(1, batch_size)):
             batches.append(group[i : i + max(1, batch_size)])
     return sorted(batches, key=lambda b: b[0].index)
-
-

@@ -194,7 +194,8 @@ def select_bands(
         if wavelengths is None or not np.isfinite(np.asarray(wavelengths, float)).any():
             raise BandSelectionError(
                 "cannot drop water-vapour bands: the scene has no band wavelengths; "
-                "select bands by number instead (e.g. --bands '1-100,120-150')"
+                "select bands by number instead (e.g. bands='1-100,120-150')",
+                option="bands",
             )
         keep &= ~water_vapour_mask(wavelengths)
     if not keep.any():
@@ -205,3 +206,17 @@ def select_bands(
     if keep.all():
         return scene
     return scene.isel(band=np.flatnonzero(keep))
+
+
+def scene_wavelengths(scene) -> np.ndarray | None:
+    """Band centre wavelengths in nm of a (band, y, x) DataArray, or None."""
+    for source in (getattr(scene, "coords", {}), getattr(scene, "attrs", {})):
+        for key in ("wavelength", "wavelengths"):
+            if key in source:
+                w = np.asarray(
+                    source[key].values if hasattr(source[key], "values") else source[key]
+                )
+                w = w.astype(np.float64, copy=False).ravel()
+                if w.size and np.all(np.isfinite(w)):
+                    return w
+    return None

@@ -32,10 +32,10 @@ import numpy as np
 import rasterio
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
-from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
 from superad_geo.errors import InputError
+from superad_geo.scene.mat import read_mat
 
 #: Target size of one dask chunk (all bands of a block of pixels), bytes.
 CHUNK_BYTES = 64 * 2**20
@@ -239,75 +239,6 @@ def open_scene(
     scene = scene.rio.write_crs(raw.rio.crs) if raw.rio.crs is not None else scene
     scene = scene.rio.write_transform(raw.rio.transform())
     return scene.rio.write_nodata(raw_nodata if raw_nodata is not None else np.nan, encoded=True)
-
-
-def read_mat(path: str | os.PathLike) -> tuple[xr.DataArray, np.ndarray | None]:
-    """Read a MATLAB benchmark cube and its ground truth.
-
-    Parameters
-    ----------
-    path : str or path
-        ``.mat`` file with a rows x cols x bands array (key ``data``, else the
-        only 3-D array) and an optional 2-D 0/1 ground truth (key ``map``,
-        else ``gt``/``groundtruth``/``mask``).
-
-    Returns
-    -------
-    (xarray.DataArray, numpy.ndarray or None)
-        The raw cube as ``(band, y, x)`` (no CRS, pixel-unit transform) and
-        the ground truth as uint8 ``(y, x)``.
-
-    Raises
-    ------
-    InputError
-        If the file cannot be read or holds no 3-D array.
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError(f"input {path!r} does not exist; check the path")
-    try:
-        import scipy.io
-
-        content = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
-        transpose = False
-    except NotImplementedError:  # MATLAB v7.3 is HDF5
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            content = {k: np.asarray(f[k]) for k in f if isinstance(f[k], h5py.Dataset)}
-        transpose = True  # h5py sees MATLAB arrays with reversed axes
-    except Exception as exc:
-        raise InputError(f"cannot read {path!r} as a MATLAB file: {exc}") from exc
-    if transpose:
-        content = {k: np.transpose(v) for k, v in content.items()}
-    cubes = {k: v for k, v in content.items() if getattr(v, "ndim", 0) == 3}
-    key = "data" if "data" in cubes else (next(iter(cubes)) if len(cubes) == 1 else None)
-    if key is None:
-        raise InputError(
-            f"{path!r} holds no single 3-D cube (keys: {sorted(content)}); "
-            "store the cube under the key 'data' as rows x cols x bands"
-        )
-    cube = np.ascontiguousarray(np.moveaxis(cubes[key], -1, 0))
-    truth = None
-    for name in ("map", "gt", "groundtruth", "mask"):
-        value = content.get(name)
-        if value is not None and getattr(value, "ndim", 0) == 2 and value.shape == cube.shape[1:]:
-            truth = (np.asarray(value) != 0).astype(np.uint8)
-            break
-    bands, rows, cols = cube.shape
-    scene = xr.DataArray(
-        cube,
-        dims=("band", "y", "x"),
-        coords={
-            "band": np.arange(1, bands + 1),
-            "y": np.arange(rows) + 0.5,
-            "x": np.arange(cols) + 0.5,
-        },
-        name=Path(path).stem,
-        attrs={"source": Path(path).name},
-    )
-    scene = scene.rio.write_transform(Affine.identity())
-    return scene, truth
 
 
 def prepare_scene(scene: xr.DataArray, *, nodata: float | None = None) -> xr.DataArray:

@@ -151,7 +151,8 @@ def scene_statistics(
     if summary.n_valid == 0:
         raise NoValidPixelsError(
             "the scene has no valid pixel (every pixel is nodata, NaN or all zero); "
-            "check the nodata value (--nodata), the band selection and the region of interest"
+            "check the nodata value, the band selection and the region of interest",
+            option="nodata",
         )
     keep = summary.count > 0
     band_min = np.where(keep, summary.minimum, np.nan)
@@ -164,13 +165,10 @@ def scene_statistics(
     glo, ghi = float(np.nanmin(band_min)), float(np.nanmax(band_max))
     lo, hi = glo, ghi
     if method == "percentile":
-        edges = (np.nan_to_num(band_min), np.nan_to_num(band_max))
-        per_band = np.zeros((bands, HISTOGRAM_BINS), dtype=np.int64)
         overall = np.zeros(HISTOGRAM_BINS, dtype=np.int64)
-        items = [(b, r, edges, (glo, ghi), HISTOGRAM_BINS) for b, r in blocks]
-        for done, (hist_b, hist_all) in enumerate(mapper(histogram_block, items), start=1):
-            per_band += hist_b
-            overall += hist_all
+        items = [(b, r, (glo, ghi), HISTOGRAM_BINS) for b, r in blocks]
+        for done, hist in enumerate(mapper(histogram_block, items), start=1):
+            overall += hist
             if progress is not None:
                 progress(done, total, "scaling")
         lo = histogram_quantile(overall, glo, ghi, percentiles[0] / 100.0)

@@ -21,10 +21,6 @@ from affine import Affine
 
 from superad_geo.errors import TilingError
 
-#: Receptive field of the Super-AD network in pixels (two 7-layer 3x3 stacks
-#: plus embedding and head, about 20 pixels).
-RECEPTIVE_FIELD = 20
-
 
 @dataclass(frozen=True)
 class Window:
@@ -123,18 +119,6 @@ def tile_starts(length: int, size: int, overlap: int) -> list[int]:
         return [0]
     stride = size - overlap
     return [i * stride for i in range(n - 1)] + [length - size]
-
-
-def default_halo(superpixel_size: float | None = 100) -> int:
-    """Context halo in pixels: the receptive field plus two superpixel diameters.
-
-    ``halo = RECEPTIVE_FIELD + ceil(2 * sqrt(superpixel_size))`` (40 pixels for
-    the default 100 pixels per superpixel), so that a superpixel touching the
-    core edge is seen nearly whole and the network sees full context.
-    """
-    if not superpixel_size:
-        superpixel_size = 100
-    return RECEPTIVE_FIELD + math.ceil(2 * math.sqrt(float(superpixel_size)))
 
 
 def tile_windows(

@@ -111,36 +111,25 @@ def summarise_block(block: object, roi: object | None = None) -> BlockSummary:
 
 
 def histogram_block(
-    block: object,
-    roi: object | None,
-    band_edges: tuple[np.ndarray, np.ndarray],
-    global_edges: tuple[float, float],
-    bins: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band and all-band histograms of the valid pixels of a block.
+    block: object, roi: object | None, edges: tuple[float, float], bins: int
+) -> np.ndarray:
+    """Histogram of all finite values of a block's valid pixels, all bands together.
 
-    ``band_edges`` gives per-band (low, high) ranges, ``global_edges`` the
-    range of the all-band histogram; both use ``bins`` equal bins and clip
-    values to the range.
+    ``bins`` equal bins over ``edges = (low, high)``; values are clipped to the range.
     """
     cube = materialise(block).astype(np.float32, copy=False)
     mask = None if roi is None else materialise(roi)
     valid = valid_pixels(cube, mask)
-    bands = cube.shape[0]
-    per_band = np.zeros((bands, bins), dtype=np.int64)
     overall = np.zeros(bins, dtype=np.int64)
     if not valid.any():
-        return per_band, overall
+        return overall
     pixels = cube[:, valid].astype(np.float64)
-    lo, hi = band_edges
-    glo, ghi = global_edges
-    for b in range(bands):
+    lo, hi = edges
+    for b in range(cube.shape[0]):
         values = pixels[b][np.isfinite(pixels[b])]
-        if values.size == 0:
-            continue
-        per_band[b] = _hist(values, lo[b], hi[b], bins)
-        overall += _hist(values, glo, ghi, bins)
-    return per_band, overall
+        if values.size:
+            overall += _hist(values, lo, hi, bins)
+    return overall
 
 
 def _hist(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
@@ -171,11 +160,11 @@ def histogram_quantile(hist: np.ndarray, lo: float, hi: float, q: float) -> floa
     return float(lo + (k + min(max(frac, 0.0), 1.0)) * width)
 
 
-def fill_block(cube: np.ndarray, valid: np.ndarray, fill: np.ndarray) -> np.ndarray:
+def fill_block(cube: np.ndarray, fill: np.ndarray) -> np.ndarray:
     """Return a finite float32 copy of ``cube``: every NaN/inf becomes the band's fill value.
 
-    ``valid`` is accepted for symmetry with the engine's mask: invalid pixels
-    are filled as well (with the same values) and must be masked by the caller.
+    Invalid pixels are filled as well (with the same values) and must be
+    masked by the caller.
     """
     out = np.array(cube, dtype=np.float32, copy=True)
     bad = ~np.isfinite(out)

@@ -12,6 +12,7 @@ and the software version, and nothing that changes between identical runs
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import math
 import os
@@ -194,19 +195,14 @@ def software_tags(method: str, parameters: Mapping[str, Any]) -> dict[str, str]:
     """Tags recording method, parameters (sorted JSON) and software versions."""
     from superad_geo import __version__
 
-    tags = {
+    return {
         "SUPERAD_METHOD": method,
         "SUPERAD_PARAMETERS": json.dumps(parameters, sort_keys=True, default=_jsonable),
         "SUPERAD_VERSION": __version__,
         "TIFFTAG_SOFTWARE": f"superad-geo {__version__}",
+        # read from the installed metadata: writing an RX result does not load torch
+        "SUPERAD_TORCH_VERSION": importlib.metadata.version("torch"),
     }
-    try:
-        import torch
-
-        tags["SUPERAD_TORCH_VERSION"] = torch.__version__
-    except ImportError:  # pragma: no cover
-        pass
-    return tags
 
 
 def _jsonable(value: Any) -> Any:

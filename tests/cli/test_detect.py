@@ -12,7 +12,6 @@ import rasterio
 import torch
 
 import superad_geo
-from superad_geo_cli.common import detect_file_function
 from superad_geo_cli.main import cli
 from superad_geo_cli.options import DEFAULTS, PRESETS
 
@@ -148,7 +147,7 @@ def test_existing_output_is_kept(run, data_dir, tmp_path):
     out.write_bytes(b"an earlier result")
     result = run("detect", data_dir / "scene.tif", "-o", out, "--method", "rx")
     assert result.exit_code == 2
-    assert "exists; use --overwrite" in result.stderr
+    assert "exists; set overwrite to replace it (--overwrite)" in result.stderr
     _no_traceback(result)
     assert out.read_bytes() == b"an earlier result"
     result = run("detect", data_dir / "scene.tif", "-o", out, "--method", "rx", "--overwrite")
@@ -210,17 +209,15 @@ def test_defaults_come_from_one_place():
         assert params[name].default == value, name
     batch = {p.name: p.default for p in cli.commands["batch"].params}
     assert all(batch[k] == v for k, v in DEFAULTS.items())
-    assert set(PRESETS) == set(superad_geo.model.presets.PRESETS)
-    core = inspect.signature(detect_file_function()).parameters
+    assert set(PRESETS) == set(superad_geo.PRESETS)
+    core = inspect.signature(superad_geo.detect_file).parameters
     shared = ("tile_size", "overlap", "preset", "steps", "seed", "device", "method", "workers")
     for name in shared:
         assert core[name].default == DEFAULTS[name], name
 
 
 def test_help_is_clean(run):
-    from superad_geo_cli import main
-
-    assert superad_geo.__version__ == main._VERSION
+    assert superad_geo.__version__ in run("--version").output
     result = run("--help")
     assert result.exit_code == 0
     for name, command in cli.commands.items():

@@ -118,6 +118,6 @@ def test_not_a_raster_and_existing_output(run, tmp_path, scores_tif):
     out.write_bytes(b"precious")
     result = run("threshold", path, "-o", out, "--far", "0.01")
     assert result.exit_code == 2
-    assert "exists; use --overwrite" in result.stderr
+    assert "exists; set overwrite to replace it (--overwrite)" in result.stderr
     assert out.read_bytes() == b"precious"
     assert run("threshold", path, "-o", out, "--far", "0.01", "--overwrite").exit_code == 0

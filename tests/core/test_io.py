@@ -46,7 +46,7 @@ def test_enmap_mosaic_gaps_bad_bands_and_statistics(enmap_vrt):
     cube = scene.isel(y=slice(64, 96), x=slice(64, 128)).values
     valid = valid_pixels(cube)
     assert valid[:, :32].sum() == 0 and valid[:, 32:].mean() > 0.99
-    filled = fill_block(cube, valid, stats.fill)
+    filled = fill_block(cube, stats.fill)
     assert np.isfinite(filled).all()
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from affine import Affine
 
+from superad_geo.detectors.superad import default_halo
 from superad_geo.errors import TilingError
 from superad_geo.scene.mosaic import ramp, tile_weights
-from superad_geo.scene.tiling import default_halo, tile_count, tile_starts, tile_windows
+from superad_geo.scene.tiling import tile_count, tile_starts, tile_windows
 
 
 @pytest.mark.parametrize(

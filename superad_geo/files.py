@@ -1,0 +1,71 @@
+"""The output policy, in one place: refuse what should not be overwritten, never leave half a file.
+
+Every writer of the package checks its output with :func:`check_output` and
+writes through :func:`atomic_write`: into a hidden temporary file beside the
+target, renamed over it only once complete, so an interrupted run leaves
+either the old file or the new one, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from superad_geo.errors import OutputError
+
+
+def check_output(dst: str | os.PathLike, *, overwrite: bool = False, what: str = "output") -> Path:
+    """Check that ``dst`` can be written; return it as a Path.
+
+    Raises
+    ------
+    OutputError
+        If ``dst`` is a folder, exists and ``overwrite`` is false, or its folder
+        is missing or not writable.
+    """
+    path = Path(dst)
+    if path.is_dir():
+        raise OutputError(f"{what} {str(path)!r} is a folder; give a file name")
+    if path.exists() and not overwrite:
+        raise OutputError(
+            f"{what} {str(path)!r} exists; set overwrite to replace it", option="overwrite"
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{what} folder {str(folder)!r} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"{what} folder {str(folder)!r} is not writable")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_write(dst: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``dst`` (same suffix) and rename it to ``dst`` on success.
+
+    On failure the temporary file is removed and ``dst`` is left as it was.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with atomic_write(folder / "a.txt") as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> (folder / "a.txt").read_text(), sorted(p.name for p in folder.iterdir())
+    ('done', ['a.txt'])
+    """
+    path = Path(dst)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name if it has none)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+__all__ = ["atomic_write", "check_output", "one_line"]
