@@ -35,7 +35,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 
-from superad_geo.scene.io import read_mat
+from superad_geo.scene.mat import read_mat
 
 ROOT = Path(__file__).resolve().parents[1]
 HAD_DIR = ROOT.parent / "shared" / "data" / "had"

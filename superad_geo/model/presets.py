@@ -36,7 +36,10 @@ REFERENCE: dict[str, Any] = {
     "weight_decay": 1e-4,
     "lr_step": 100,
     "lr_gamma": 0.8,
-    # scene training (ours; superad_geo.model.scene_training): crops of this side, this many
+    # "tile": a fresh network trained on each tile (the reference's per-image training);
+    # "scene": one network per scene trained on crops (superad_geo.model.scene_training)
+    "training": "tile",
+    # scene training (ours): crops of this side, this many
     # per optimiser step; tiles scored by this many forward passes (each pass's AdaConv taps
     # from the previous pass's errors, none in the first)
     "crop_size": 128,

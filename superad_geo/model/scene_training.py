@@ -149,8 +149,31 @@ class SceneModel:
     device: torch.device
     losses: list[float]
     """The training loss of every step."""
-    errors: SceneErrorMap
+    errors: SceneErrorMap | None
     """The scene error map at the end of training (covers the scene: the crops do)."""
+
+    def state(self) -> dict[str, Any]:
+        """A picklable state without torch objects (for tile tasks on other workers).
+
+        The scene error map is left out; :meth:`from_state` restores the rest.
+        """
+        weights = self.network.state_dict()
+        return {
+            "weights": {name: value.detach().cpu().numpy() for name, value in weights.items()},
+            "bands": self.network.bands,
+            "options": dict(self.options),
+            "scaling": tuple(self.scaling),
+            "losses": list(self.losses),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], device: str = "auto") -> SceneModel:
+        """The model of a :meth:`state`, on ``device``."""
+        torch_device = resolve_device(device)
+        network = _network(0, state["bands"], state["options"], torch_device)
+        weights = {name: torch.from_numpy(value) for name, value in state["weights"].items()}
+        network.load_state_dict(weights)
+        return cls(network, state["options"], state["scaling"], torch_device, state["losses"], None)
 
 
 @dataclass
@@ -278,8 +301,8 @@ def score_tile(
 ) -> np.ndarray:
     """Score a tile ``(band, y, x)`` with a scene's trained network.
 
-    With the tile's ``window`` in the scene, the first forward pass takes
-    its AdaConv taps from the scene error map of the training; without, it
+    With the tile's ``window`` in the scene (and the model's scene error
+    map), the first forward pass takes its AdaConv taps from that map; else it
     runs without taps (stack A skipped). Each of the ``passes`` (default the
     ``inference_passes`` option) after the first takes its taps from the
     previous pass's errors.
@@ -293,7 +316,8 @@ def score_tile(
     tile = _CropInputs.build(prepared, model.device)
     height, width = prepared.valid.shape
     invalid = torch.from_numpy(~prepared.valid).to(model.device)
-    taps = None if window is None else model.errors.taps(window, kernel, size, model.device)
+    from_map = window is not None and model.errors is not None
+    taps = model.errors.taps(window, kernel, size, model.device) if from_map else None
     with torch.no_grad():
         for _ in range(max(1, int(options["inference_passes"] if passes is None else passes))):
             residual = tile.residual(model.network, taps)

@@ -23,6 +23,7 @@ from superad_geo.detectors import get_detector
 from superad_geo.errors import InputError
 from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.execute import Executor
+from superad_geo.pipeline.tasks import window_reader
 from superad_geo.scene.bands import scene_wavelengths, select_bands
 from superad_geo.scene.io import open_scene, prepare_scene, read_roi
 from superad_geo.scene.statistics import SceneStatistics, scene_statistics
@@ -218,6 +219,9 @@ def plan_run(
         **detector.config(resolved, execution, wavelengths),
     }
     config.update(detector.scene_pass(blocks, config["fill"], executor.ordered, progress))
+    reader = window_reader(scene.data, roi_mask, config["fill"])
+    shape = (scene.sizes["y"], scene.sizes["x"])
+    config.update(detector.fit(reader, shape, config, progress))
     parameters["scaling_range"] = [stats.lo, stats.hi]
     parameters["bands_used"] = int(keep.size)
     if config["batch_size"] is None:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from superad_geo.detectors import get_detector
+from superad_geo.detectors.base import WindowReader
 from superad_geo.files import atomic_write
 from superad_geo.scene.mosaic import background_statistics, normalise
 from superad_geo.scene.tiling import Tile
@@ -35,9 +36,7 @@ def process_tiles(
     results: list[dict[str, Any]] = []
     work = []  # (result, filled cube, valid, core slices)
     for tile, cube_source, roi_source in zip(tiles, cube_sources, roi_sources, strict=True):
-        cube = materialise(cube_source).astype(np.float32, copy=False)
-        roi = None if roi_source is None else materialise(roi_source)
-        valid = valid_pixels(cube, roi)
+        filled, valid = read_filled(cube_source, roi_source, config["fill"])
         rows, cols = tile.window.within(tile.padded)
         result: dict[str, Any] = {"name": tile.name, "skipped": False}
         results.append(result)
@@ -46,7 +45,6 @@ def process_tiles(
             if out_dir is not None:
                 Path(out_dir, tile.name + ".skip").touch()
             continue
-        filled = fill_block(cube, np.asarray(config["fill"]))
         work.append((result, filled, valid, rows, cols))
     if not work:
         return results
@@ -64,6 +62,25 @@ def process_tiles(
         with atomic_write(Path(out_dir, result["name"] + ".npy")) as tmp:
             np.save(tmp, core)
     return results
+
+
+def read_filled(
+    cube_source: Any, roi_source: Any, fill: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a window (numpy or dask): its float32 cube, nodata filled, and its validity mask."""
+    cube = materialise(cube_source).astype(np.float32, copy=False)
+    roi = None if roi_source is None else materialise(roi_source)
+    return fill_block(cube, np.asarray(fill)), valid_pixels(cube, roi)
+
+
+def window_reader(data: Any, roi: Any, fill: np.ndarray) -> WindowReader:
+    """A reader of any window (with ``rows`` and ``cols`` slices) of a ``(band, y, x)`` scene."""
+
+    def read(window: Any) -> tuple[np.ndarray, np.ndarray]:
+        roi_window = None if roi is None else roi[window.rows, window.cols]
+        return read_filled(data[:, window.rows, window.cols], roi_window, fill)
+
+    return read
 
 
 def tile_batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:

@@ -123,3 +123,54 @@ def test_a_scene_that_fits_in_one_crop_is_trained_as_one_tile():
     assert not needs_scene_training((100, 100), 128)
     assert not needs_scene_training((128, 128), 128)
     assert needs_scene_training((129, 100), 128)
+
+
+SMALL = {"steps": 3, "slic_iterations": 10, "device": "cpu", "threads": 1}
+
+
+def test_tiles_in_scene_mode_are_scored_by_one_network(monkeypatch):
+    from superad_geo import detect
+    from superad_geo.model import scene_training, training
+
+    trainings, weights = [], []
+    train, score = scene_training.train_scene, scene_training.score_tile
+
+    def counting_train(*args, **kwargs):
+        trainings.append(args[1])
+        return train(*args, **kwargs)
+
+    def recording_score(model, cube, **kwargs):
+        weights.append(model.network.embed_in.weight.detach().clone())
+        return score(model, cube, **kwargs)
+
+    def no_tile_training(*args, **kwargs):
+        raise AssertionError("scene mode trained a tile")
+
+    monkeypatch.setattr(scene_training, "train_scene", counting_train)
+    monkeypatch.setattr(scene_training, "score_tile", recording_score)
+    monkeypatch.setattr(training, "train_and_score", no_tile_training)
+    scene, _ = make_scene((60, 72), 12, seed=1)
+    scores = detect(scene, training="scene", tile_size=32, overlap=8, halo=8, crop_size=24, **SMALL)
+    assert trainings == [(60, 72)]
+    assert len(weights) == 9  # a 3 × 3 tile grid, one scoring each
+    assert all(w.equal(weights[0]) for w in weights)
+    assert np.isfinite(scores.values).all()
+    assert '"training": "scene"' in scores.attrs["parameters"]
+
+
+def test_a_scene_within_one_crop_is_scored_as_by_tile_training():
+    from superad_geo import detect
+
+    scene, _ = make_scene((30, 36), 12, seed=3)
+    by_scene = detect(scene, training="scene", crop_size=64, **SMALL)
+    by_tile = detect(scene, training="tile", crop_size=64, **SMALL)
+    np.testing.assert_array_equal(by_scene.values, by_tile.values)
+
+
+def test_an_unknown_training_is_refused():
+    from superad_geo import detect
+    from superad_geo.errors import OptionError
+
+    scene, _ = make_scene((30, 36), 12, seed=3)
+    with pytest.raises(OptionError, match="unknown training 'crops'"):
+        detect(scene, training="crops", **SMALL)
