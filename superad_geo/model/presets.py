@@ -44,6 +44,7 @@ REFERENCE: dict[str, Any] = {
     # from the previous pass's errors, none in the first)
     "crop_size": 128,
     "crops_per_step": 1,
+    "crop_cache_mb": 1024,  # crops kept in memory (the rest are read again at each visit)
     "inference_passes": 2,
     # scoring: average the error maps (each over its mean) of the last N steps (1 = last)
     "score_average": 1,

@@ -20,8 +20,9 @@ training cost is fixed per scene instead:
    finished into scores as per-tile training's are (:mod:`.scoring`).
 
 The scene is never read whole: crops come from a reader callable, tiles are
-scored one at a time, and memory is bounded by the crop and the tile (plus the
-one-band scene error map).
+scored one at a time, and memory is bounded by the tile, the crop cache
+(``crop_cache_mb``: crops beyond it are read again at each visit) and the
+one-band scene error map.
 """
 
 from __future__ import annotations
@@ -270,10 +271,10 @@ def train_scene(
     for step in range(total):
         step_loss = 0.0
         for _ in range(per_step):
-            window, first = segmented[next(visits)]
-            # the crop is read again at each visit: only its superpixels are kept
-            cube, _ = read_crop(window)
-            prepared = replace(first, scaled=scale_cube(cube, first.valid, scaling))
+            window, prepared = segmented[next(visits)]
+            if not prepared.scaled.size:  # beyond the cache: read again
+                cube, _ = read_crop(window)
+                prepared = replace(prepared, scaled=scale_cube(cube, prepared.valid, scaling))
             crop = _CropInputs.build(prepared, torch_device)
             taps = errors.taps(window, options["kernel"], options["window"], torch_device)
             error = crop.residual(network, taps).abs().mean(dim=1)
@@ -338,18 +339,23 @@ def _segment_crops(
 ) -> list[tuple[CropWindow, PreparedCube]]:
     """Read every crop once and cut its superpixels; crops without a valid pixel are left out.
 
-    The scaled cubes are dropped (set to an empty array): memory keeps only
-    labels and masks, one int64 and one bool per scene pixel at most.
+    The scaled cubes are kept while they fit ``crop_cache_mb`` megabytes in
+    all; the others are dropped (an empty array) and read again at each
+    visit. Labels and masks are kept for every crop.
     """
     segmented = []
+    budget = float(options["crop_cache_mb"]) * 2**20
     for window in crop_windows(shape, int(options["crop_size"]), seed):
         cube, valid = read_crop(window)
         try:
             prepared = prepare_cube(cube, options, mask=valid, scaling=scaling)
         except NoValidPixelsError:
             continue
-        bands = prepared.scaled.shape[0]
-        segmented.append((window, replace(prepared, scaled=np.empty((bands, 0, 0), np.float32))))
+        budget -= prepared.scaled.nbytes
+        if budget < 0:
+            bands = prepared.scaled.shape[0]
+            prepared = replace(prepared, scaled=np.empty((bands, 0, 0), np.float32))
+        segmented.append((window, prepared))
     return segmented
 
 

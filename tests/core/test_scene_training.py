@@ -34,7 +34,7 @@ def _reader(cube, valid, reads=None):
     return read
 
 
-def _train(cube, valid, steps=4, seed=0, reads=None):
+def _train(cube, valid, steps=4, seed=0, reads=None, **params):
     scaling = (float(cube.min()), float(cube.max()))
     return train_scene(
         _reader(cube, valid, reads),
@@ -45,6 +45,7 @@ def _train(cube, valid, steps=4, seed=0, reads=None):
         device="cpu",
         crop_size=24,
         slic_iterations=10,
+        **params,
     )
 
 
@@ -92,11 +93,10 @@ def test_error_map_is_written_where_the_crop_was():
 def test_training_updates_the_scene_error_map_at_each_visited_crop(scene):
     cube, valid = scene
     reads = []
-    model = _train(cube, valid, steps=1, reads=reads)
+    model = _train(cube, valid, steps=1, reads=reads, crop_cache_mb=0)
     windows = crop_windows(valid.shape, 24, seed=0)
     first = windows[next(crop_schedule(len(windows), 1, seed=0))]
-    assert reads[: len(windows)] == windows  # every crop is segmented once, up front
-    assert reads[-1] == first  # then the step reads its crop again
+    assert reads == windows + [first]  # every crop segmented once; uncached, read again
     seen = ~np.isnan(model.errors.values)
     expected = np.zeros(valid.shape, bool)
     expected[first.rows, first.cols] = True
@@ -105,8 +105,17 @@ def test_training_updates_the_scene_error_map_at_each_visited_crop(scene):
         model.errors.values[first.rows, first.cols][valid[first.rows, first.cols]]
     ).all()
 
-    model = _train(cube, valid, steps=len(windows))
+    reads = []
+    model = _train(cube, valid, steps=len(windows), reads=reads)
     assert not np.isnan(model.errors.values).any()  # one round visits every crop
+    assert reads == windows  # cached crops are read once
+
+
+def test_cached_and_reread_crops_train_alike(scene):
+    cube, valid = scene
+    cached = score_tile(_train(cube, valid), cube, mask=valid)
+    reread = score_tile(_train(cube, valid, crop_cache_mb=0), cube, mask=valid)
+    np.testing.assert_array_equal(cached, reread)
 
 
 def test_same_seed_gives_the_same_pixels(scene):
