@@ -41,7 +41,14 @@ from superad_geo.model.devices import resolve_device
 from superad_geo.model.mining import background_mask, pixel_loss
 from superad_geo.model.network import SuperADNet
 from superad_geo.model.presets import resolve_params
-from superad_geo.model.training import PreparedCube, finish_scores, prepare_cube, scale_cube
+from superad_geo.model.training import (
+    PreparedCube,
+    finish_scores,
+    new_network,
+    new_optimiser,
+    prepare_cube,
+    scale_cube,
+)
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -171,7 +178,7 @@ class SceneModel:
     def from_state(cls, state: dict[str, Any], device: str = "auto") -> SceneModel:
         """The model of a :meth:`state`, on ``device``."""
         torch_device = resolve_device(device)
-        network = _network(0, state["bands"], state["options"], torch_device)
+        network = new_network([0], state["bands"], state["options"], torch_device)
         weights = {name: torch.from_numpy(value) for name, value in state["weights"].items()}
         network.load_state_dict(weights)
         return cls(network, state["options"], state["scaling"], torch_device, state["losses"], None)
@@ -261,8 +268,8 @@ def train_scene(
     if not segmented:
         raise NoValidPixelsError("the scene has no valid pixel (all masked, NaN or nodata)")
     bands = segmented[0][1].scaled.shape[0]
-    network = _network(seed, bands, options, torch_device)
-    optimiser, schedule = _optimiser(network, options)
+    network = new_network([seed], bands, options, torch_device)
+    optimiser, schedule = new_optimiser(network, options)
     errors = SceneErrorMap(shape)
     per_step = max(1, int(options["crops_per_step"]))
     total = int(options["steps"])
@@ -357,30 +364,6 @@ def _segment_crops(
             prepared = replace(prepared, scaled=np.empty((bands, 0, 0), np.float32))
         segmented.append((window, prepared))
     return segmented
-
-
-def _network(seed: int, bands: int, options: dict[str, Any], device: torch.device) -> SuperADNet:
-    with torch.random.fork_rng(devices=[]):
-        network = SuperADNet.from_seeds(
-            [seed],
-            bands,
-            features=options["features"],
-            kernel=options["kernel"],
-            window=options["window"],
-            adaptive_layers=options["adaptive_layers"],
-        )
-    return network.to(device)
-
-
-def _optimiser(network: SuperADNet, options: dict[str, Any]):
-    optimiser = torch.optim.AdamW(
-        network.parameters(),
-        lr=options["lr"],
-        betas=tuple(options["betas"]),
-        weight_decay=options["weight_decay"],
-    )
-    schedule = torch.optim.lr_scheduler.StepLR(optimiser, options["lr_step"], options["lr_gamma"])
-    return optimiser, schedule
 
 
 def _mined_loss(error: torch.Tensor, crop: _CropInputs, options: dict[str, Any]) -> torch.Tensor:

@@ -237,24 +237,8 @@ def train_and_score(
     model_of_pixel = valid_index % models
     valid_per_model = torch.bincount(model_of_pixel, minlength=models)
 
-    # torch's global generator seeds the networks: one initialisation at a time,
-    # so that tiles scored in threads of one process stay reproducible
-    with _INITIALISATION, torch.random.fork_rng(devices=[]):
-        model = SuperADNet.from_seeds(
-            seeds,
-            bands,
-            features=options["features"],
-            kernel=options["kernel"],
-            window=options["window"],
-            adaptive_layers=options["adaptive_layers"],
-        ).to(device)
-    optimiser = torch.optim.AdamW(
-        model.parameters(),
-        lr=options["lr"],
-        betas=tuple(options["betas"]),
-        weight_decay=options["weight_decay"],
-    )
-    schedule = torch.optim.lr_scheduler.StepLR(optimiser, options["lr_step"], options["lr_gamma"])
+    model = new_network(seeds, bands, options, device)
+    optimiser, schedule = new_optimiser(model, options)
 
     total = int(options["steps"])
     averaged = max(1, min(int(options["score_average"]), total))
@@ -292,6 +276,35 @@ def train_and_score(
         if progress is not None:
             progress(step + 1, total)
     return finish_scores(_by_model(score_sum / averaged, models, height, width), prepared, options)
+
+
+def new_network(
+    seeds: Sequence[int], bands: int, options: dict[str, Any], device: torch.device
+) -> SuperADNet:
+    """``len(seeds)`` networks side by side, as ``options`` say, on ``device``."""
+    # torch's global generator seeds the networks: one initialisation at a time,
+    # so that tiles scored in threads of one process stay reproducible
+    with _INITIALISATION, torch.random.fork_rng(devices=[]):
+        return SuperADNet.from_seeds(
+            seeds,
+            bands,
+            features=options["features"],
+            kernel=options["kernel"],
+            window=options["window"],
+            adaptive_layers=options["adaptive_layers"],
+        ).to(device)
+
+
+def new_optimiser(model: SuperADNet, options: dict[str, Any]):
+    """AdamW and its step-decay schedule, as ``options`` say (§6 of the method)."""
+    optimiser = torch.optim.AdamW(
+        model.parameters(),
+        lr=options["lr"],
+        betas=tuple(options["betas"]),
+        weight_decay=options["weight_decay"],
+    )
+    schedule = torch.optim.lr_scheduler.StepLR(optimiser, options["lr_step"], options["lr_gamma"])
+    return optimiser, schedule
 
 
 def finish_scores(
