@@ -154,9 +154,8 @@ def _write_manifest(path: Path, rows: list[dict[str, Any]]) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: row.get(k, "") for k in MANIFEST_FIELDS})
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(buffer.getvalue())
-    os.replace(tmp, path)
+    with superad_geo.atomic_write(path) as tmp:
+        tmp.write_text(buffer.getvalue())
 
 
 def _run_one(scene: str, output: str, opts: dict[str, Any], progress=None, local=False) -> None:

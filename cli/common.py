@@ -132,18 +132,10 @@ def show_warnings(quiet: bool = False) -> None:
 
 
 def params_for_record(options: dict[str, Any]) -> dict[str, Any]:
-    """The options that shape a result, for manifests and summaries."""
-    keys = (
-        "method",
-        "preset",
-        "steps",
-        "tile_size",
-        "overlap",
-        "device",
-        "seed",
-        "bands",
-        "drop_water_bands",
-        "nodata",
-        "roi",
-    )
-    return {k: options.get(k) for k in keys}
+    """The options that shape a result, for manifests and summaries.
+
+    Every option with a core default (:data:`superad_geo.DEFAULTS`) that the
+    command line takes, except those of how tiles are executed (device aside).
+    """
+    skip = ("workers", "batch_size", "scheduler", "threads")
+    return {k: v for k, v in options.items() if k in superad_geo.DEFAULTS and k not in skip}

@@ -9,7 +9,7 @@ import click
 import numpy as np
 
 import superad_geo
-from superad_geo_cli.common import resolve_scene_path, show_warnings
+from superad_geo_cli.common import detect_options_of, resolve_scene_path, show_warnings
 from superad_geo_cli.options import (
     bands_opt,
     check_input_path,
@@ -36,32 +36,15 @@ def _ranges(numbers: list[int]) -> str:
     return ",".join(out)
 
 
-def describe_scene(
-    path: str,
-    *,
-    tile_size: int,
-    overlap: int,
-    bands: str | None = None,
-    drop_water_bands: bool = False,
-    nodata: float | None = None,
-    method: str = "superad",
-) -> dict:
-    """A JSON-ready description of a scene and of the tiles a detect run makes."""
-    options = superad_geo.DetectOptions(
-        method=method,
-        tile_size=tile_size,
-        overlap=overlap,
-        bands=bands,
-        drop_water_bands=drop_water_bands,
-        nodata=nodata,
-    )
-    scene = superad_geo.open_checked(path, nodata=nodata)
+def describe_scene(path: str, options: superad_geo.DetectOptions) -> dict:
+    """A JSON-ready description of a scene and of the tiles a detect run with ``options`` makes."""
+    scene = superad_geo.open_checked(path, nodata=options.nodata)
     all_bands = int(scene.shape[0])
     bad = []
     if "bbl" in scene.coords:
         numbers = scene["band"].values if "band" in scene.coords else np.arange(1, all_bands + 1)
         bad = [int(n) for n, ok in zip(numbers, scene["bbl"].values, strict=True) if not ok]
-    used = superad_geo.select_bands(scene, bands, drop_water_bands=drop_water_bands)
+    used = superad_geo.select_bands(scene, options.bands, drop_water_bands=options.drop_water_bands)
     n_bands, rows, cols = (int(v) for v in used.shape)
     wl = superad_geo.scene_wavelengths(used)
     crs = scene.rio.crs
@@ -90,8 +73,8 @@ def describe_scene(
         "transform": list(transform)[:6],
         "resolution": [abs(transform.a), abs(transform.e)],
         "nodata": nodata_out,
-        "method": method,
-        "tile_size": tile_size,
+        "method": options.method,
+        "tile_size": options.tile_size,
         "overlap": plan.overlap,
         "halo": plan.halo,
         "tile_grid": list(grid),
@@ -119,9 +102,7 @@ def describe_scene(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @quiet_opt
 @progress_opt
-def info(
-    scene, method, tile_size, overlap, bands, drop_water_bands, nodata, as_json, quiet, progress
-):
+def info(scene: str, as_json: bool, quiet: bool, progress: str, **opts) -> None:
     """Describe SCENE and the tiles a detect run would make.
 
     Shows the size, the bands used (after --bands, --drop-water-bands and
@@ -137,15 +118,7 @@ def info(
     """
     scene = resolve_scene_path(scene)
     show_warnings(quiet)
-    d = describe_scene(
-        scene,
-        tile_size=tile_size,
-        overlap=overlap,
-        bands=bands,
-        drop_water_bands=drop_water_bands,
-        nodata=nodata,
-        method=method,
-    )
+    d = describe_scene(scene, detect_options_of(opts))
     if as_json:
         click.echo(json.dumps(d))
         return

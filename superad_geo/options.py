@@ -14,6 +14,7 @@ Torch-free: building and checking options never imports the engine.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import re
 from collections.abc import Mapping
@@ -23,13 +24,23 @@ from typing import Any
 from superad_geo.errors import DeviceError, OptionError
 
 
-def _pair(value: Any, what: str) -> tuple[int, int]:
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _ints(value: Any, what: str) -> int | tuple[int, int]:
+    """``value`` (an int or a (rows, cols) pair of ints, NumPy's included) as Python ints."""
     from superad_geo.errors import TilingError
 
-    values = (value, value) if isinstance(value, int) else tuple(value)
-    if len(values) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    if _is_int(value):
+        return int(value)
+    try:
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise TilingError(f"{what} must be an int or a (rows, cols) pair of ints, got {value!r}")
-    return values  # type: ignore[return-value]
+    return int(pair[0]), int(pair[1])
 
 
 @dataclass(frozen=True)
@@ -85,20 +96,19 @@ class DetectOptions:
         if isinstance(self.bands, str):
             parse_band_spec(self.bands)
         elif self.bands is not None:
-            if not all(isinstance(b, int) and not isinstance(b, bool) for b in self.bands):
+            if not all(_is_int(b) for b in self.bands):
                 raise BandSelectionError(f"bands must be a spec string or ints, got {self.bands!r}")
-            object.__setattr__(self, "bands", tuple(self.bands))
-        for name in ("tile_size", "overlap"):
-            value = getattr(self, name)
-            if not isinstance(value, int):
-                object.__setattr__(self, name, tuple(value))
-        sizes, overlaps = _pair(self.tile_size, "tile size"), _pair(self.overlap, "overlap")
-        if min(sizes) < 1:
+            object.__setattr__(self, "bands", tuple(int(b) for b in self.bands))
+        for name, what in (("tile_size", "tile size"), ("overlap", "overlap")):
+            object.__setattr__(self, name, _ints(getattr(self, name), what))
+        if min(_pair(self.tile_size)) < 1:
             raise TilingError(f"tile size must be >= 1 pixel, got {self.tile_size!r}")
-        if min(overlaps) < 0:
+        if min(_pair(self.overlap)) < 0:
             raise TilingError(f"overlap must be >= 0, got {self.overlap!r}")
-        if self.halo is not None and (not isinstance(self.halo, int) or self.halo < 0):
-            raise TilingError(f"halo must be an int >= 0, got {self.halo!r}")
+        if self.halo is not None:
+            if not _is_int(self.halo) or self.halo < 0:
+                raise TilingError(f"halo must be an int >= 0, got {self.halo!r}")
+            object.__setattr__(self, "halo", int(self.halo))
         if self.nodata is not None and math.isinf(float(self.nodata)):
             raise OptionError("nodata cannot be infinite")
         if isinstance(self.scaling, str):
@@ -139,6 +149,10 @@ class DetectOptions:
         }
 
 
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else value
+
+
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
@@ -171,7 +185,7 @@ class Execution:
             raise DeviceError(f"unknown device {self.device!r}; choose one of auto, cpu, cuda")
         for name in ("threads", "batch_size"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and (not _is_int(value) or value < 1):
                 raise OptionError(f"{name} must be a positive integer, got {value!r}")
 
 

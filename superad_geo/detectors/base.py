@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -34,6 +34,7 @@ ProgressCallback = Callable[[int, int, str], None]
 WindowReader = Callable[[Any], tuple[np.ndarray, np.ndarray]]
 
 
+@runtime_checkable
 class Detector(Protocol):
     """What the pipeline needs from a scoring method."""
 

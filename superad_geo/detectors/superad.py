@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,10 @@ class SuperAD:
     normalisation = "median-mad"
 
     def check(self, options: DetectOptions) -> None:
-        if options.steps is not None and (not isinstance(options.steps, int) or options.steps < 1):
+        steps = options.steps
+        if steps is not None and (
+            isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1
+        ):
             raise OptionError(f"steps must be a positive integer, got {options.steps!r}")
         training = _engine_params(options)["training"]
         if training not in TRAININGS:

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from superad_geo.errors import BandSelectionError, InputError, OutputError
+from superad_geo.errors import BandSelectionError, InputError
+from superad_geo.files import atomic_write, check_output
 from superad_geo.scene.bands import scene_wavelengths
 
 __all__ = ["COMPOSITES", "composite_bands", "render_quicklook", "scene_wavelengths"]
@@ -81,7 +82,7 @@ def _composite(
 _NAMES = {"true": "true colour", "false": "colour infrared"}
 
 
-def _stretch(channel: np.ndarray, low: float = 2.0, high: float = 98.0) -> np.ndarray:
+def _display_stretch(channel: np.ndarray, low: float = 2.0, high: float = 98.0) -> np.ndarray:
     valid = np.isfinite(channel)
     if not valid.any():
         return np.zeros_like(channel)
@@ -170,11 +171,7 @@ def render_quicklook(
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
-    dst = Path(dst)
-    if dst.exists() and not overwrite:
-        raise OutputError(f"output {str(dst)!r} exists; use --overwrite to replace it")
-    if not dst.parent.is_dir():
-        raise OutputError(f"output folder {str(dst.parent)!r} does not exist")
+    dst = check_output(dst, overwrite=overwrite)
 
     n_bands, height, width = (int(v) for v in scene.shape)
     if rgb is None:
@@ -189,7 +186,7 @@ def render_quicklook(
         cube = _as_float(sub.values, _nodata_of(scene))
     else:
         cube = _as_float(np.asarray(scene)[list(rgb), ::step, ::step], None)
-    image = np.stack([_stretch(c) for c in cube], axis=-1)
+    image = np.stack([_display_stretch(c) for c in cube], axis=-1)
     valid = np.all(np.isfinite(cube), axis=0)
     rgba = np.concatenate([np.nan_to_num(image), valid[..., None].astype(np.float64)], axis=-1)
 
@@ -238,12 +235,6 @@ def render_quicklook(
 
 def save_png(fig: Any, path: str | os.PathLike) -> Path:
     """Write a matplotlib figure to ``path`` as PNG atomically (temporary file, then rename)."""
-    dst = Path(path)
-    tmp = dst.with_name(f".{dst.stem}.{os.getpid()}.tmp.png")
-    try:
+    with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-        os.replace(tmp, dst)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return dst
+    return Path(path)

@@ -55,7 +55,7 @@ def composite(
         image = _principal_components(cube, valid, 3)
     else:
         raise ValueError(f"unknown composite {method!r}; choose auto, reference, cir or pca")
-    return _stretch(image, valid)
+    return _unit_range(image, valid)
 
 
 def segment(
@@ -100,7 +100,7 @@ def _principal_components(cube: np.ndarray, valid: np.ndarray, count: int) -> np
     return np.moveaxis(flat.reshape(count, *cube.shape[1:]), 0, -1)
 
 
-def _stretch(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def _unit_range(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Min-max each channel over the valid pixels into [0, 1] (SLIC's Lab step expects it)."""
     lo = image[valid].min(axis=0)
     hi = image[valid].max(axis=0)

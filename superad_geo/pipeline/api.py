@@ -27,12 +27,11 @@ tile size and the number of workers, never by the scene.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,18 +39,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from superad_geo.detectors import get_detector
 from superad_geo.errors import InputError
 from superad_geo.files import check_output
-from superad_geo.options import DEFAULTS, DetectOptions, Execution, split_options
-from superad_geo.pipeline.execute import Executor
-from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback, Run, plan_run
-from superad_geo.pipeline.resume import open_work, read_manifest, tile_loader
-from superad_geo.pipeline.tasks import process_tiles, tile_batches
+from superad_geo.options import DEFAULTS, split_options
+from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback
+from superad_geo.pipeline.resume import tile_loader
+from superad_geo.pipeline.tasks import mosaic_strips, score_tiles
 from superad_geo.scene.io import output_nodata
-from superad_geo.scene.mosaic import blend
 from superad_geo.scene.statistics import SceneStatistics
-from superad_geo.scene.tiling import Tile, Window
+from superad_geo.scene.tiling import Window
 from superad_geo.scene.write import software_tags, write_cog, write_mask
 
 
@@ -84,93 +80,6 @@ class FileResult:
     skipped: int
     resumed: int
     statistics: SceneStatistics
-
-
-def _run_tiles(
-    run: Run,
-    executor: Executor,
-    out_dir: str | None,
-    progress: ProgressCallback | None,
-) -> dict[str, Any]:
-    """Process every tile not already finished; return in-memory results (if no out_dir)."""
-    results: dict[str, Any] = {}
-    todo = []
-    for tile in run.tiles:
-        if out_dir is not None and (
-            Path(out_dir, tile.name + ".npy").exists()
-            or Path(out_dir, tile.name + ".skip").exists()
-        ):
-            run.done[tile.name] = "resumed"
-            continue
-        todo.append(tile)
-    total = len(run.tiles)
-    done = total - len(todo)
-    if progress is not None:
-        progress(done, total, "tiles")
-    data = run.scene.data
-    engine_progress = None
-    if progress is not None and not executor.distributed and executor.workers == 1 and total == 1:
-
-        def engine_progress(step: int, steps: int) -> None:
-            progress(step, steps, "training")
-
-    items = []
-    for batch in tile_batches(todo, run.config["batch_size"]):
-        cubes = tuple(data[:, t.padded.rows, t.padded.cols] for t in batch)
-        rois = tuple(
-            None if run.roi is None else run.roi[t.padded.rows, t.padded.cols] for t in batch
-        )
-        items.append((tuple(batch), cubes, rois, run.config, out_dir, engine_progress))
-    detector = get_detector(run.config["method"])
-    with detector.threads(None if executor.distributed else run.config["threads"]):
-        for batch_results in executor.unordered(process_tiles, items):
-            for result in batch_results:
-                done += 1
-                run.done[result["name"]] = "skipped" if result["skipped"] else "scored"
-                if out_dir is None and not result["skipped"]:
-                    results[result["name"]] = result["scores"]
-                if progress is not None:
-                    progress(done, total, "tiles")
-    return results
-
-
-def _strips(
-    run: Run, load: Callable[[Tile], Any], nodata: float
-) -> Iterator[tuple[Window, np.ndarray]]:
-    rows, cols = run.scene.sizes["y"], run.scene.sizes["x"]
-    for r0 in range(0, rows, WRITE_ROWS):
-        window = Window(r0, 0, min(WRITE_ROWS, rows - r0), cols)
-        block = blend(window, run.tiles, load)
-        if not math.isnan(nodata):
-            hit = np.isfinite(block) & (block == np.float32(nodata))
-            block[hit] = np.nextafter(np.float32(nodata), np.float32(np.inf))
-        yield window, block
-
-
-def _score_tiles(
-    source: Any,
-    work: Path | None,
-    options: DetectOptions,
-    execution: Execution,
-    progress: ProgressCallback | None,
-) -> tuple[Run, str | None, dict[str, Any]]:
-    """Plan the run and score every tile not finished yet (resuming from ``work``)."""
-    cached = read_manifest(work) if work is not None else None
-    executor = Executor(execution.scheduler, execution.workers)
-    if execution.threads is None:
-        threads = get_detector(options.method).default_threads(
-            execution.workers, executor.distributed
-        )
-        execution = dataclasses.replace(execution, threads=threads)
-    try:
-        run = plan_run(
-            source, options, execution, executor=executor, progress=progress, cached=cached
-        )
-        out_dir = open_work(work, run, cached) if work is not None else None
-        results = _run_tiles(run, executor, out_dir, progress)
-    finally:
-        executor.close()
-    return run, out_dir, results
 
 
 # --------------------------------------------------------------------------- public API
@@ -284,11 +193,11 @@ def detect(
     """
     options, execution = split_options(locals())
     work = Path(work_dir) if work_dir is not None else None
-    run, out_dir, results = _score_tiles(scene, work, options, execution, progress)
+    run, out_dir, results = score_tiles(scene, work, options, execution, progress)
     load = tile_loader(out_dir, results)
     rows, cols = run.scene.sizes["y"], run.scene.sizes["x"]
     scores = np.empty((rows, cols), dtype=np.float32)
-    for window, block in _strips(run, load, float("nan")):
+    for window, block in mosaic_strips(run, load, float("nan")):
         scores[window.rows, window.cols] = block
     out = xr.DataArray(
         scores,
@@ -383,7 +292,7 @@ def detect_file(
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
     work = Path(os.fspath(dst) + ".superad-work")
-    run, tiles_dir, _ = _score_tiles(src, work, options, execution, progress)
+    run, tiles_dir, _ = score_tiles(src, work, options, execution, progress)
     nodata_out = output_nodata(run.scene)
     load = tile_loader(tiles_dir, {})
     tags = software_tags(
@@ -392,7 +301,7 @@ def detect_file(
 
     def strips() -> Iterator[tuple[Window, np.ndarray]]:
         total = math.ceil(run.scene.sizes["y"] / WRITE_ROWS)
-        for i, (window, block) in enumerate(_strips(run, load, nodata_out)):
+        for i, (window, block) in enumerate(mosaic_strips(run, load, nodata_out)):
             if not math.isnan(nodata_out):
                 block = np.where(np.isnan(block), np.float32(nodata_out), block)
             yield window, block

@@ -18,10 +18,8 @@ class Executor:
         self._own_client = False
         self.workers = max(1, int(workers))
         if scheduler is not None:
-            try:
-                from distributed import Client
-            except ImportError as exc:  # pragma: no cover
-                raise InputError("a scheduler needs the 'distributed' package") from exc
+            from distributed import Client
+
             if isinstance(scheduler, Client):
                 self.client = scheduler
             else:

@@ -1,8 +1,15 @@
-"""The tile task: score a batch of tiles on a worker and keep their normalised cores."""
+"""Running a planned run's tiles: the tile task on the workers, and the mosaic of their cores.
+
+:func:`score_tiles` plans the run and scores every tile not finished yet
+(:func:`run_tiles`, in batches of :func:`process_tiles`, the task a worker
+runs); :func:`mosaic_strips` blends the finished cores strip by strip.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +18,12 @@ import numpy as np
 from superad_geo.detectors import get_detector
 from superad_geo.detectors.base import WindowReader
 from superad_geo.files import atomic_write
-from superad_geo.scene.mosaic import background_statistics, normalise
-from superad_geo.scene.tiling import Tile
+from superad_geo.options import DetectOptions, Execution
+from superad_geo.pipeline.execute import Executor
+from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback, Run, plan_run
+from superad_geo.pipeline.resume import open_work, read_manifest
+from superad_geo.scene.mosaic import background_statistics, blend, normalise
+from superad_geo.scene.tiling import Tile, Window
 from superad_geo.scene.validity import fill_block, materialise, valid_pixels
 
 
@@ -93,3 +104,91 @@ def tile_batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:
         for i in range(0, len(group), max(1, batch_size)):
             batches.append(group[i : i + max(1, batch_size)])
     return sorted(batches, key=lambda b: b[0].index)
+
+
+def run_tiles(
+    run: Run,
+    executor: Executor,
+    out_dir: str | None,
+    progress: ProgressCallback | None,
+) -> dict[str, Any]:
+    """Process every tile not already finished; return in-memory results (if no out_dir)."""
+    results: dict[str, Any] = {}
+    todo = []
+    for tile in run.tiles:
+        if out_dir is not None and (
+            Path(out_dir, tile.name + ".npy").exists()
+            or Path(out_dir, tile.name + ".skip").exists()
+        ):
+            run.done[tile.name] = "resumed"
+            continue
+        todo.append(tile)
+    total = len(run.tiles)
+    done = total - len(todo)
+    if progress is not None:
+        progress(done, total, "tiles")
+    data = run.scene.data
+    engine_progress = None
+    if progress is not None and not executor.distributed and executor.workers == 1 and total == 1:
+
+        def engine_progress(step: int, steps: int) -> None:
+            progress(step, steps, "training")
+
+    items = []
+    for batch in tile_batches(todo, run.config["batch_size"]):
+        cubes = tuple(data[:, t.padded.rows, t.padded.cols] for t in batch)
+        rois = tuple(
+            None if run.roi is None else run.roi[t.padded.rows, t.padded.cols] for t in batch
+        )
+        items.append((tuple(batch), cubes, rois, run.config, out_dir, engine_progress))
+    detector = get_detector(run.config["method"])
+    with detector.threads(None if executor.distributed else run.config["threads"]):
+        for batch_results in executor.unordered(process_tiles, items):
+            for result in batch_results:
+                done += 1
+                run.done[result["name"]] = "skipped" if result["skipped"] else "scored"
+                if out_dir is None and not result["skipped"]:
+                    results[result["name"]] = result["scores"]
+                if progress is not None:
+                    progress(done, total, "tiles")
+    return results
+
+
+def mosaic_strips(
+    run: Run, load: Callable[[Tile], Any], nodata: float
+) -> Iterator[tuple[Window, np.ndarray]]:
+    """The blended mosaic in strips of ``WRITE_ROWS`` rows; scores equal to ``nodata`` nudged."""
+    rows, cols = run.scene.sizes["y"], run.scene.sizes["x"]
+    for r0 in range(0, rows, WRITE_ROWS):
+        window = Window(r0, 0, min(WRITE_ROWS, rows - r0), cols)
+        block = blend(window, run.tiles, load)
+        if not math.isnan(nodata):
+            hit = np.isfinite(block) & (block == np.float32(nodata))
+            block[hit] = np.nextafter(np.float32(nodata), np.float32(np.inf))
+        yield window, block
+
+
+def score_tiles(
+    source: Any,
+    work: Path | None,
+    options: DetectOptions,
+    execution: Execution,
+    progress: ProgressCallback | None,
+) -> tuple[Run, str | None, dict[str, Any]]:
+    """Plan the run and score every tile not finished yet (resuming from ``work``)."""
+    cached = read_manifest(work) if work is not None else None
+    executor = Executor(execution.scheduler, execution.workers)
+    if execution.threads is None:
+        threads = get_detector(options.method).default_threads(
+            execution.workers, executor.distributed
+        )
+        execution = dataclasses.replace(execution, threads=threads)
+    try:
+        run = plan_run(
+            source, options, execution, executor=executor, progress=progress, cached=cached
+        )
+        out_dir = open_work(work, run, cached) if work is not None else None
+        results = run_tiles(run, executor, out_dir, progress)
+    finally:
+        executor.close()
+    return run, out_dir, results

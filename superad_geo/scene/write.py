@@ -2,9 +2,10 @@
 
 A raster is first written block by block to a plain tiled GeoTIFF in a work
 folder, then copied by GDAL's COG driver (internal 256-pixel tiles, DEFLATE
-with the floating-point predictor, average overviews) to ``<dst>.partial``,
-which is renamed to ``dst`` only at the very end: an interrupted run never
-leaves a file that looks finished. Binary masks come from
+with the floating-point predictor, average overviews) to a hidden temporary
+file beside ``dst`` (:func:`superad_geo.files.atomic_write`), renamed to
+``dst`` only at the very end: an interrupted run never leaves a file that
+looks finished. Binary masks come from
 :mod:`superad_geo.evaluation.threshold`. Tags record the method, its parameters
 and the software version, and nothing that changes between identical runs
 (no timestamps, no absolute paths).
@@ -28,32 +29,11 @@ from affine import Affine
 from rasterio.windows import Window as RioWindow
 
 from superad_geo.errors import OutputError
+from superad_geo.files import atomic_write, check_output
 from superad_geo.scene.tiling import Window
 
 #: Internal tile size of the written COGs.
 COG_BLOCKSIZE = 256
-
-
-def check_output(dst: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Check that ``dst`` can be written; return it as a Path.
-
-    Raises
-    ------
-    OutputError
-        If ``dst`` exists and ``overwrite`` is false, or its folder is missing
-        or not writable.
-    """
-    path = Path(dst)
-    if path.exists() and not overwrite:
-        raise OutputError(f"output {str(path)!r} already exists; pass overwrite=True (--overwrite)")
-    if path.is_dir():
-        raise OutputError(f"output {str(path)!r} is a folder; give a file name such as scores.tif")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"output folder {str(folder)!r} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"output folder {str(folder)!r} is not writable; choose another")
-    return path
 
 
 def _overview_count(rows: int, cols: int) -> int:
@@ -120,7 +100,6 @@ def write_cog(
     fd, tmp_name = tempfile.mkstemp(prefix=".superad-", suffix=".tif", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
-    partial = path.with_name(path.name + ".partial")
     profile = {
         "driver": "GTiff",
         "width": cols,
@@ -156,13 +135,12 @@ def write_cog(
         options["OVERVIEWS"] = "AUTO" if count else "NONE"
         if count:
             options["OVERVIEW_COUNT"] = count
-        rasterio.shutil.copy(tmp, partial, driver="COG", **options)
-        os.replace(partial, path)
+        with atomic_write(path) as partial:
+            rasterio.shutil.copy(tmp, partial, driver="COG", **options)
     except rasterio.errors.RasterioIOError as exc:
         raise OutputError(f"cannot write {str(path)!r}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
-        partial.unlink(missing_ok=True)
     return path
 
 

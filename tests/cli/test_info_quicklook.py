@@ -24,6 +24,19 @@ def test_info_formats(run, data_dir, name):
         assert d["wavelengths_nm"][0] == pytest.approx(420.0)
 
 
+def test_info_reports_the_plan_of_the_method(run, data_dir):
+    def plan(*method):
+        args = ("info", data_dir / "scene.tif", "--tile-size", "16", "--overlap", "4", *method)
+        result = run(*args, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    superad, rx = plan(), plan("--method", "rx")
+    assert (superad["method"], superad["overlap"], superad["halo"]) == ("superad", 4, 40)
+    assert (rx["method"], rx["overlap"], rx["halo"]) == ("rx", 0, 0)
+    assert len(rx["tiles"]) < len(superad["tiles"])  # no overlap: fewer tiles
+
+
 def test_info_enmap_mosaic_table(run, helpers):
     vrt = helpers.ENMAP / "mosaic.vrt"
     if not vrt.exists():

@@ -83,6 +83,14 @@ def test_the_detector_decides_the_tiling(unread_scene):
     assert coarse.halo == 60
 
 
+def test_every_registered_detector_fills_the_seam():
+    from superad_geo.detectors import DETECTORS, Detector
+
+    assert set(DETECTORS) == {"superad", "rx"}
+    for name, detector in DETECTORS.items():
+        assert isinstance(detector, Detector) and detector.name == name
+
+
 def test_record_is_the_options_fields():
     record = DetectOptions(bands=[1, 2, 3], tile_size=(64, 32), roi="/data/roi.gpkg").record()
     assert record["bands"] == [1, 2, 3]
