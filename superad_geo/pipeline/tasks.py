@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from superad_geo.detectors import get_detector
-from superad_geo.detectors.base import WindowReader
 from superad_geo.files import atomic_write
 from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.execute import Executor
@@ -24,7 +23,7 @@ from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback, Run, plan_ru
 from superad_geo.pipeline.resume import open_work, read_manifest
 from superad_geo.scene.mosaic import background_statistics, blend, normalise
 from superad_geo.scene.tiling import Tile, Window
-from superad_geo.scene.validity import fill_block, materialise, valid_pixels
+from superad_geo.scene.validity import read_filled
 
 
 def process_tiles(
@@ -73,25 +72,6 @@ def process_tiles(
         with atomic_write(Path(out_dir, result["name"] + ".npy")) as tmp:
             np.save(tmp, core)
     return results
-
-
-def read_filled(
-    cube_source: Any, roi_source: Any, fill: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Read a window (numpy or dask): its float32 cube, nodata filled, and its validity mask."""
-    cube = materialise(cube_source).astype(np.float32, copy=False)
-    roi = None if roi_source is None else materialise(roi_source)
-    return fill_block(cube, np.asarray(fill)), valid_pixels(cube, roi)
-
-
-def window_reader(data: Any, roi: Any, fill: np.ndarray) -> WindowReader:
-    """A reader of any window (with ``rows`` and ``cols`` slices) of a ``(band, y, x)`` scene."""
-
-    def read(window: Any) -> tuple[np.ndarray, np.ndarray]:
-        roi_window = None if roi is None else roi[window.rows, window.cols]
-        return read_filled(data[:, window.rows, window.cols], roi_window, fill)
-
-    return read
 
 
 def tile_batches(tiles: Sequence[Tile], batch_size: int) -> list[list[Tile]]:
