@@ -54,10 +54,10 @@ EXTRAPOLATE = """
 import json, os, sys
 import numpy as np, rasterio, torch
 from superad_geo.model.training import score_cube
-src, side, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+src, height, width, threads = sys.argv[1], *map(int, sys.argv[2:5])
 torch.set_num_threads(threads)
 with rasterio.open(src) as scene:
-    cube = scene.read(window=((0, side), (0, side))).astype(np.float32)
+    cube = scene.read(window=((0, height), (0, width))).astype(np.float32)
 times = {}
 for steps in (2, 4):
     start = os.times()
@@ -108,9 +108,12 @@ def extrapolate_tiles(scene: str, steps: int, threads: int) -> dict:
 
     scene_array = superad_geo.open_scene(SCENES / f"{scene}.tif")
     resolved, tiles = superad_geo.tile_plan(scene_array, DetectOptions(training="tile"))
-    side = min(max(t.padded.height for t in tiles), max(t.padded.width for t in tiles))
+    # the largest tile of the grid (its padded window), read from the scene's corner
+    height = max(t.padded.height for t in tiles)
+    width = max(t.padded.width for t in tiles)
+    path = str(SCENES / f"{scene}.tif")
     result = subprocess.run(
-        [sys.executable, "-c", EXTRAPOLATE, str(SCENES / f"{scene}.tif"), str(side), str(threads)],
+        [sys.executable, "-c", EXTRAPOLATE, path, str(height), str(width), str(threads)],
         capture_output=True,
         text=True,
     )
@@ -119,7 +122,7 @@ def extrapolate_tiles(scene: str, steps: int, threads: int) -> dict:
     cost = json.loads(result.stdout.strip().splitlines()[-1])
     return {
         "tiles": len(tiles),
-        "tile_side": side,
+        "tile_shape": f"{height}×{width}",
         "cpu_per_step_s": cost["cpu_per_step_s"],
         "cpu_s": len(tiles) * (cost["fixed_cpu_s"] + steps * cost["cpu_per_step_s"]),
     }
@@ -157,7 +160,7 @@ def main() -> None:
                 cost = extrapolate_tiles(scene, steps, args.threads)
                 print(
                     f"{scene} | tile (extrapolated: {cost['tiles']} tiles of "
-                    f"{cost['tile_side']}², {cost['cpu_per_step_s']:.2f} CPU s/step) | "
+                    f"{cost['tile_shape']}, {cost['cpu_per_step_s']:.2f} CPU s/step) | "
                     f"~{cost['cpu_s'] / args.threads:.0f} at {args.threads} cores | "
                     f"~{cost['cpu_s']:.0f} | - | "
                     f"~{megapixels / (cost['cpu_s'] / args.threads / 60):.3f} | -",
