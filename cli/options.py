@@ -88,6 +88,7 @@ DEFAULTS: dict[str, Any] = {
             "method",
             "preset",
             "steps",  # None: the preset's number of steps
+            "training",  # None: the preset's training
             "tile_size",
             "overlap",
             "device",
@@ -259,6 +260,13 @@ steps_opt = click.option(
     default=DEFAULTS["steps"],
     help="Training steps per tile [default: the preset's].",
 )
+training_opt = click.option(
+    "--training",
+    type=click.Choice(("scene", "tile")),
+    default=DEFAULTS["training"],
+    help="Super-AD training: one network per tile, or one per scene trained on crops "
+    "across it and scoring every tile (a fixed cost per scene) [default: the preset's].",
+)
 tile_size_opt = click.option(
     "--tile-size",
     type=click.IntRange(min=16),
@@ -382,6 +390,7 @@ def detect_options(f):
             method_opt,
             preset_opt,
             steps_opt,
+            training_opt,
             tile_size_opt,
             overlap_opt,
             device_opt,

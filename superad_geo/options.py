@@ -62,6 +62,9 @@ class DetectOptions:
         Tile cores and their overlap in pixels.
     halo : int, optional
         Context read around each tile; None: the detector's.
+    training : {"scene", "tile"}, optional
+        Super-AD: one network per scene trained on crops, or one per tile;
+        None: the preset's.
 
     Raises
     ------
@@ -82,6 +85,7 @@ class DetectOptions:
     tile_size: int | tuple[int, int] = 512
     overlap: int | tuple[int, int] = 64
     halo: int | None = None
+    training: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

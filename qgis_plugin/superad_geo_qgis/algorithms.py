@@ -32,6 +32,7 @@ class DetectAlgorithm(SuperadAlgorithm):
         "METHOD",
         "PRESET",
         "STEPS",
+        "TRAINING",
         "TILE_SIZE",
         "OVERLAP",
         "DEVICE",
@@ -58,6 +59,9 @@ class DetectAlgorithm(SuperadAlgorithm):
         "Preset [--preset]: default; fast (200 steps, to try settings); reference "
         "(the published settings).<br>"
         "Training steps [--steps]: empty uses the preset's (1000 for default).<br>"
+        "Training [--training]: tile trains a network per tile; scene trains one "
+        "network on crops across the scene and scores every tile with it (a fixed "
+        "cost per scene); empty uses the preset's (tile).<br>"
         "Tile size, overlap [--tile-size, --overlap]: in pixels; large scenes are "
         "processed tile by tile and stitched.<br>"
         "Device [--device]: auto uses a CUDA GPU when the superad-geo environment "
@@ -90,6 +94,13 @@ class DetectAlgorithm(SuperadAlgorithm):
             table,
             minimum=1,
             help_text="Optimisation steps per tile (--steps).",
+        )
+        self._add_choice(
+            "TRAINING",
+            "Training (empty: the preset's)",
+            table,
+            optional=True,
+            help_text="tile: a network per tile; scene: one per scene, on crops (--training).",
         )
         self._add_int(
             "TILE_SIZE",

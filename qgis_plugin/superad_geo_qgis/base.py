@@ -160,13 +160,16 @@ class SuperadAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(parameter)
         return parameter
 
-    def _add_choice(self, key: str, description: str, table: dict, **kwargs) -> None:
+    def _add_choice(
+        self, key: str, description: str, table: dict, *, optional: bool = False, **kwargs
+    ) -> None:
         self._add(
             QgsProcessingParameterEnum(
                 key,
                 self.tr(description),
                 options=list(defaults.CHOICES[key]),
                 defaultValue=table[key],
+                optional=optional,
                 usesStaticStrings=True,
             ),
             **kwargs,

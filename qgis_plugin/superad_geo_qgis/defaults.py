@@ -7,7 +7,8 @@ mirrored here fails the tests.
 
 Keys are the Processing parameter names; each mirrors a command line flag:
 ``TILE_SIZE`` ↔ ``--tile-size`` (see :func:`flag`). ``None`` means "not
-passed": the command line then decides (``STEPS``: the preset's number).
+passed": the command line then decides (``STEPS``: the preset's number,
+``TRAINING``: the preset's training).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ DETECT: dict[str, Any] = {
     "METHOD": "superad",
     "PRESET": "default",
     "STEPS": None,
+    "TRAINING": None,
     "TILE_SIZE": 512,
     "OVERLAP": 64,
     "DEVICE": "auto",
@@ -51,6 +53,7 @@ THRESHOLD: dict[str, Any] = {
 CHOICES: dict[str, tuple[str, ...]] = {
     "METHOD": ("superad", "rx"),
     "PRESET": ("default", "fast", "reference"),
+    "TRAINING": ("scene", "tile"),
     "DEVICE": ("auto", "cpu", "cuda"),
 }
 

@@ -6,8 +6,10 @@ The pipeline knows nothing of any method. It asks the detector, in order:
 2. :meth:`~Detector.tiling` — the overlap and halo its tiles need;
 3. :meth:`~Detector.scene_pass` — scene-wide state computed once (e.g. RX's
    mean and covariance) from the statistics pass's blocks;
-4. :meth:`~Detector.score` — score a batch of filled tiles, on a worker;
-5. :meth:`~Detector.record` and :meth:`~Detector.resources_used` — what the
+4. :meth:`~Detector.fit` — a model learnt once from windows of the whole
+   scene (Super-AD's scene training), before any tile is scored;
+5. :meth:`~Detector.score` — score a batch of filled tiles, on a worker;
+6. :meth:`~Detector.record` and :meth:`~Detector.resources_used` — what the
    output's tags record of its options and of the device and batch size used.
 
 A new detector is one module in this package with an object satisfying the
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 #: ``mapper(func, items)`` yields ``func(*item)`` in order (the executor's ``ordered``).
 Mapper = Callable[[Callable[..., Any], Iterable[tuple]], Iterator[Any]]
 ProgressCallback = Callable[[int, int, str], None]
+#: ``read(window)`` → the filled ``(band, h, w)`` cube of a window (anything with
+#: ``rows`` and ``cols`` slices in scene pixels) and its ``(h, w)`` validity mask.
+WindowReader = Callable[[Any], tuple[np.ndarray, np.ndarray]]
 
 
 @runtime_checkable
@@ -75,6 +80,16 @@ class Detector(Protocol):
         self, options: DetectOptions, execution: Execution, wavelengths: list[float] | None
     ) -> dict[str, Any]:
         """The method's settings that the tile tasks need (picklable)."""
+
+    def fit(
+        self,
+        read: WindowReader,
+        shape: tuple[int, int],
+        config: Mapping[str, Any],
+        progress: ProgressCallback | None,
+    ) -> dict[str, Any]:
+        """A model learnt from the ``(rows, cols)`` scene for the tile tasks (merged into
+        their configuration, picklable); ``{}`` for a method that learns per tile."""
 
     def score(
         self,

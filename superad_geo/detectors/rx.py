@@ -79,6 +79,9 @@ class RX:
     ) -> dict[str, Any]:
         return {}
 
+    def fit(self, read, shape, config, progress) -> dict[str, Any]:
+        return {}
+
     def score(
         self,
         cubes: Sequence[np.ndarray],

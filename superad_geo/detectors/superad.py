@@ -1,4 +1,10 @@
-"""Super-AD as a :class:`~superad_geo.detectors.base.Detector`: one network trained per tile.
+"""Super-AD as a :class:`~superad_geo.detectors.base.Detector`.
+
+Two trainings (``training=``, default the preset's): ``"tile"`` trains a
+fresh network on every tile; ``"scene"`` trains one network on crops drawn
+across the scene before any tile is scored (:meth:`SuperAD.fit`,
+:mod:`superad_geo.model.scene_training`) and scores every tile with it. A
+scene that fits in one crop is trained as one tile in either case.
 
 The engine (:mod:`superad_geo.model`, torch) is imported inside the methods
 that run it, so planning a run, ``info`` and the CLI's ``--help`` stay
@@ -42,17 +48,22 @@ def default_halo(superpixel_size: float | None = 100) -> int:
     return RECEPTIVE_FIELD + math.ceil(2 * math.sqrt(float(superpixel_size)))
 
 
+TRAININGS = ("scene", "tile")
+
+
 def _engine_params(options: DetectOptions) -> dict[str, Any]:
     from superad_geo.model.presets import resolve_params
 
     try:
-        return resolve_params(options.preset, steps=options.steps, **options.params)
-    except ValueError as exc:
+        return resolve_params(
+            options.preset, steps=options.steps, training=options.training, **options.params
+        )
+    except (ValueError, TypeError) as exc:
         raise OptionError(str(exc)) from None
 
 
 class SuperAD:
-    """Super-AD (Cui et al. 2025), trained on each tile."""
+    """Super-AD (Cui et al. 2025), trained on each tile or once per scene."""
 
     name = "superad"
     min_bands = 3  # the superpixels' 3-band composite
@@ -64,7 +75,9 @@ class SuperAD:
             isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1
         ):
             raise OptionError(f"steps must be a positive integer, got {options.steps!r}")
-        _engine_params(options)
+        training = _engine_params(options)["training"]
+        if training not in TRAININGS:
+            raise OptionError(f"unknown training {training!r}; use one of {', '.join(TRAININGS)}")
 
     def check_scene(self, options: DetectOptions, rows: int, cols: int) -> str | None:
         window = int(_engine_params(options)["window"])
@@ -126,11 +139,40 @@ class SuperAD:
             "steps": options.steps,
             "seed": options.seed,
             "device": execution.device,
+            "training": _engine_params(options)["training"],
             "params": {
                 **dict(options.params),
                 **({"wavelengths": wavelengths} if wavelengths else {}),
             },
         }
+
+    def fit(self, read, shape, config, progress) -> dict[str, Any]:
+        """Scene training: the network trained on the scene's crops, as a picklable state.
+
+        ``{}`` (train per tile) unless the training is ``"scene"`` and the
+        scene is larger than one crop.
+        """
+        if config["training"] != "scene":
+            return {}
+        from superad_geo.model.presets import resolve_params
+        from superad_geo.model.scene_training import needs_scene_training, train_scene
+
+        crop_size = resolve_params(config["preset"], **config["params"])["crop_size"]
+        if not needs_scene_training(shape, int(crop_size)):
+            return {}
+        with self.threads(config.get("threads")):
+            model = train_scene(
+                read,
+                shape,
+                scaling=(config["lo"], config["hi"]),
+                preset=config["preset"],
+                steps=config["steps"],
+                seed=config["seed"],
+                device=config["device"],
+                progress=None if progress is None else lambda s, t: progress(s, t, "training"),
+                **config["params"],
+            )
+        return {"scene_network": model.state()}
 
     def score(
         self,
@@ -155,6 +197,13 @@ class SuperAD:
             "progress": progress,
             **config["params"],
         }
+        if "scene_network" in config:
+            from superad_geo.model.scene_training import SceneModel, score_tile
+
+            model = SceneModel.from_state(config["scene_network"], config["device"])
+            return [
+                score_tile(model, cube, mask=mask) for cube, mask in zip(cubes, masks, strict=True)
+            ]
         if len(cubes) == 1:
             return [training.score_cube(cubes[0], mask=masks[0], **common)]
         return training.score_cubes(list(cubes), masks=list(masks), **common)
@@ -165,6 +214,7 @@ class SuperAD:
             "steps": options.steps,
             "seed": options.seed,
             "device": execution.device,
+            "training": _engine_params(options)["training"],
             "params": dict(options.params),
             "threads": execution.threads,
             "batch_size": execution.batch_size or "auto",

@@ -36,6 +36,16 @@ REFERENCE: dict[str, Any] = {
     "weight_decay": 1e-4,
     "lr_step": 100,
     "lr_gamma": 0.8,
+    # "tile": a fresh network trained on each tile (the reference's per-image training);
+    # "scene": one network per scene trained on crops (superad_geo.model.scene_training)
+    "training": "tile",
+    # scene training (ours): crops of this side, this many
+    # per optimiser step; tiles scored by this many forward passes (each pass's AdaConv taps
+    # from the previous pass's errors, none in the first)
+    "crop_size": 128,
+    "crops_per_step": 1,
+    "crop_cache_mb": 1024,  # crops kept in memory (the rest are read again at each visit)
+    "inference_passes": 2,
     # scoring: average the error maps (each over its mean) of the last N steps (1 = last)
     "score_average": 1,
     # then (superad_geo.model.scoring) divide by the moving median score over a window of this

@@ -188,7 +188,7 @@ def prepare_cube(
     """Validate, scale and segment ``cube`` (band, y, x) as ``options`` say."""
     cube = np.asarray(cube)
     valid = _validity(cube, mask, options["window"])
-    scaled = _scale(cube, valid, scaling)
+    scaled = scale_cube(cube, valid, scaling)
     image = composite(scaled, valid, options["composite"], options.get("wavelengths"))
     n_segments = options["n_segments"] or round(int(valid.sum()) / options["superpixel_size"])
     labels, count = segment(
@@ -246,24 +246,8 @@ def train_and_score(
     model_of_pixel = valid_index % models
     valid_per_model = torch.bincount(model_of_pixel, minlength=models)
 
-    # torch's global generator seeds the networks: one initialisation at a time,
-    # so that tiles scored in threads of one process stay reproducible
-    with _INITIALISATION, torch.random.fork_rng(devices=[]):
-        model = SuperADNet.from_seeds(
-            seeds,
-            bands,
-            features=options["features"],
-            kernel=options["kernel"],
-            window=options["window"],
-            adaptive_layers=options["adaptive_layers"],
-        ).to(device)
-    optimiser = torch.optim.AdamW(
-        model.parameters(),
-        lr=options["lr"],
-        betas=tuple(options["betas"]),
-        weight_decay=options["weight_decay"],
-    )
-    schedule = torch.optim.lr_scheduler.StepLR(optimiser, options["lr_step"], options["lr_gamma"])
+    model = new_network(seeds, bands, options, device)
+    optimiser, schedule = new_optimiser(model, options)
 
     total = int(options["steps"])
     averaged = max(1, min(int(options["score_average"]), total))
@@ -301,6 +285,35 @@ def train_and_score(
         if progress is not None:
             progress(step + 1, total)
     return finish_scores(_by_model(score_sum / averaged, models, height, width), prepared, options)
+
+
+def new_network(
+    seeds: Sequence[int], bands: int, options: dict[str, Any], device: torch.device
+) -> SuperADNet:
+    """``len(seeds)`` networks side by side, as ``options`` say, on ``device``."""
+    # torch's global generator seeds the networks: one initialisation at a time,
+    # so that tiles scored in threads of one process stay reproducible
+    with _INITIALISATION, torch.random.fork_rng(devices=[]):
+        return SuperADNet.from_seeds(
+            seeds,
+            bands,
+            features=options["features"],
+            kernel=options["kernel"],
+            window=options["window"],
+            adaptive_layers=options["adaptive_layers"],
+        ).to(device)
+
+
+def new_optimiser(model: SuperADNet, options: dict[str, Any]):
+    """AdamW and its step-decay schedule, as ``options`` say (§6 of the method)."""
+    optimiser = torch.optim.AdamW(
+        model.parameters(),
+        lr=options["lr"],
+        betas=tuple(options["betas"]),
+        weight_decay=options["weight_decay"],
+    )
+    schedule = torch.optim.lr_scheduler.StepLR(optimiser, options["lr_step"], options["lr_gamma"])
+    return optimiser, schedule
 
 
 def finish_scores(
@@ -358,7 +371,13 @@ def _validity(cube: np.ndarray, mask: np.ndarray | None, window: int) -> np.ndar
     return valid
 
 
-def _scale(cube: np.ndarray, valid: np.ndarray, scaling: tuple[float, float] | None) -> np.ndarray:
+def scale_cube(
+    cube: np.ndarray, valid: np.ndarray, scaling: tuple[float, float] | None
+) -> np.ndarray:
+    """float32 ``(cube - lo) / (hi - lo)``, 0 at invalid pixels.
+
+    ``scaling`` is ``(lo, hi)``; None takes the valid pixels' min and max.
+    """
     if scaling is None:
         pixels = cube[:, valid]
         scaling = (float(pixels.min()), float(pixels.max()))

@@ -91,6 +91,7 @@ def detect(
     tile_size: int | Sequence[int] = DEFAULTS["tile_size"],
     overlap: int | Sequence[int] = DEFAULTS["overlap"],
     halo: int | None = DEFAULTS["halo"],
+    training: str | None = DEFAULTS["training"],
     preset: str = DEFAULTS["preset"],
     steps: int | None = DEFAULTS["steps"],
     seed: int = DEFAULTS["seed"],
@@ -124,6 +125,13 @@ def detect(
     halo : int, optional
         Context read around each tile and discarded after scoring; default
         ``20 + ceil(2 * sqrt(superpixel_size))`` (40 pixels by default).
+    training : {"scene", "tile"}, optional
+        Super-AD's training: ``"tile"`` trains a fresh network on every tile
+        (``steps`` steps each); ``"scene"`` trains one network for the scene
+        on crops across it (``steps`` crop steps in all) and scores every tile
+        with it, a fixed cost per scene. A scene that fits in one crop
+        (``crop_size``, 128 pixels) is trained as one tile either way.
+        Default: the preset's (``"tile"``).
     preset, steps, seed, device
         Engine settings (see :func:`superad_geo.score_cube`).
     bands : str or sequence of int, optional
@@ -154,7 +162,7 @@ def detect(
         :func:`automatic_batch_size`: 1 on the CPU, by free memory on a GPU.
     progress : callable, optional
         ``progress(done, total, stage)``; stages ``"scaling"``, ``"rx"``,
-        ``"tiles"``, ``"training"`` (single tile, steps).
+        ``"tiles"``, ``"training"`` (steps of a single tile's or the scene's training).
     work_dir : path, optional
         Keep finished tiles there, so that an interrupted call resumes (tiles
         of a run with other inputs or options are wiped); default in memory.
@@ -221,6 +229,7 @@ def detect_file(
     tile_size: int | Sequence[int] = DEFAULTS["tile_size"],
     overlap: int | Sequence[int] = DEFAULTS["overlap"],
     halo: int | None = DEFAULTS["halo"],
+    training: str | None = DEFAULTS["training"],
     preset: str = DEFAULTS["preset"],
     steps: int | None = DEFAULTS["steps"],
     seed: int = DEFAULTS["seed"],

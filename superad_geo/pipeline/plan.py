@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from superad_geo.detectors import get_detector
+from superad_geo.detectors.base import WindowReader
 from superad_geo.errors import InputError
 from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.execute import Executor
@@ -27,7 +28,7 @@ from superad_geo.scene.bands import scene_wavelengths, select_bands
 from superad_geo.scene.io import open_scene, prepare_scene, read_roi
 from superad_geo.scene.statistics import SceneStatistics, scene_statistics
 from superad_geo.scene.tiling import Tile, tile_windows
-from superad_geo.scene.validity import declares_nodata
+from superad_geo.scene.validity import declares_nodata, read_filled
 
 #: Rows of the mosaic assembled at a time when writing.
 WRITE_ROWS = 512
@@ -152,6 +153,16 @@ def open_checked(src: Any, *, nodata: float | None = None) -> xr.DataArray:
         raise InputError(f"cannot read {os.fspath(src)!r} as a raster: {one_line(exc)}") from exc
 
 
+def window_reader(data: Any, roi: Any, fill: np.ndarray) -> WindowReader:
+    """A reader of any window (with ``rows`` and ``cols`` slices) of a ``(band, y, x)`` scene."""
+
+    def read(window: Any) -> tuple[np.ndarray, np.ndarray]:
+        roi_window = None if roi is None else roi[window.rows, window.cols]
+        return read_filled(data[:, window.rows, window.cols], roi_window, fill)
+
+    return read
+
+
 def plan_run(
     scene_or_src: Any,
     options: DetectOptions,
@@ -219,6 +230,9 @@ def plan_run(
         **detector.config(resolved, execution, wavelengths),
     }
     config.update(detector.scene_pass(blocks, config["fill"], executor.ordered, progress))
+    reader = window_reader(scene.data, roi_mask, config["fill"])
+    shape = (scene.sizes["y"], scene.sizes["x"])
+    config.update(detector.fit(reader, shape, config, progress))
     parameters["scaling_range"] = [stats.lo, stats.hi]
     parameters["bands_used"] = int(keep.size)
     if config["batch_size"] is None:

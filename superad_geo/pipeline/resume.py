@@ -42,7 +42,7 @@ FINGERPRINT_VERSION = 2
 IDENTITY_BYTES = 1 << 16
 
 #: Options that only Super-AD's scores depend on (left out of an RX run's fingerprint).
-SUPERAD_ONLY = ("preset", "steps", "seed", "overlap", "halo", "params")
+SUPERAD_ONLY = ("preset", "steps", "seed", "overlap", "halo", "training", "params")
 
 
 def check_work_folder(work: Path) -> None:

@@ -23,7 +23,7 @@ from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback, Run, plan_ru
 from superad_geo.pipeline.resume import open_work, read_manifest
 from superad_geo.scene.mosaic import background_statistics, blend, normalise, warn_if_constant
 from superad_geo.scene.tiling import Tile, Window
-from superad_geo.scene.validity import fill_block, materialise, valid_pixels
+from superad_geo.scene.validity import read_filled
 
 
 def process_tiles(
@@ -46,9 +46,7 @@ def process_tiles(
     results: list[dict[str, Any]] = []
     work = []  # (result, filled cube, valid, core slices)
     for tile, cube_source, roi_source in zip(tiles, cube_sources, roi_sources, strict=True):
-        cube = materialise(cube_source).astype(np.float32, copy=False)
-        roi = None if roi_source is None else materialise(roi_source)
-        valid = valid_pixels(cube, roi)
+        filled, valid = read_filled(cube_source, roi_source, config["fill"])
         rows, cols = tile.window.within(tile.padded)
         result: dict[str, Any] = {"name": tile.name, "skipped": False}
         results.append(result)
@@ -57,7 +55,6 @@ def process_tiles(
             if out_dir is not None:
                 Path(out_dir, tile.name + ".skip").touch()
             continue
-        filled = fill_block(cube, np.asarray(config["fill"]))
         work.append((result, filled, valid, rows, cols))
     if not work:
         return results

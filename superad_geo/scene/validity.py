@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -211,3 +212,12 @@ def fill_block(cube: np.ndarray, fill: np.ndarray) -> np.ndarray:
         band_index = np.nonzero(bad)[0]
         out[bad] = np.asarray(fill, dtype=np.float32)[band_index]
     return out
+
+
+def read_filled(
+    cube_source: Any, roi_source: Any, fill: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a window (numpy or dask): its float32 cube, nodata filled, and its validity mask."""
+    cube = materialise(cube_source).astype(np.float32, copy=False)
+    roi = None if roi_source is None else materialise(roi_source)
+    return fill_block(cube, np.asarray(fill)), valid_pixels(cube, roi)
