@@ -51,6 +51,17 @@ def default_halo(superpixel_size: float | None = 100) -> int:
 TRAININGS = ("scene", "tile")
 
 
+def _settings(options: DetectOptions, execution: Execution) -> dict[str, Any]:
+    """The engine settings both the tile tasks and the record carry."""
+    return {
+        "preset": options.preset,
+        "steps": options.steps,
+        "seed": options.seed,
+        "device": execution.device,
+        "training": _engine_params(options)["training"],
+    }
+
+
 def _engine_params(options: DetectOptions) -> dict[str, Any]:
     from superad_geo.model.presets import resolve_params
 
@@ -135,11 +146,7 @@ class SuperAD:
         self, options: DetectOptions, execution: Execution, wavelengths: list[float] | None
     ) -> dict[str, Any]:
         return {
-            "preset": options.preset,
-            "steps": options.steps,
-            "seed": options.seed,
-            "device": execution.device,
-            "training": _engine_params(options)["training"],
+            **_settings(options, execution),
             "params": {
                 **dict(options.params),
                 **({"wavelengths": wavelengths} if wavelengths else {}),
@@ -210,11 +217,7 @@ class SuperAD:
 
     def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
         return {
-            "preset": options.preset,
-            "steps": options.steps,
-            "seed": options.seed,
-            "device": execution.device,
-            "training": _engine_params(options)["training"],
+            **_settings(options, execution),
             "params": dict(options.params),
             "threads": execution.threads,
             "batch_size": execution.batch_size or "auto",
