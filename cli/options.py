@@ -109,8 +109,6 @@ METHODS = tuple(superad_geo.DETECTORS)
 PRESETS = tuple(sorted(superad_geo.PRESETS))  # the QGIS enum keeps this order
 DEVICES = ("auto", "cpu", "cuda")
 PROGRESS_MODES = ("auto", "json", "none")
-#: Seeds torch.manual_seed accepts (a signed or unsigned 64-bit integer).
-SEED_RANGE = (-(2**63), 2**64 - 1)
 #: Fewest bands each method can work with (Super-AD builds a 3-band composite).
 MIN_BANDS = {name: detector.min_bands for name, detector in superad_geo.DETECTORS.items()}
 
@@ -291,7 +289,7 @@ device_opt = click.option(
 )
 seed_opt = click.option(
     "--seed",
-    type=click.IntRange(*SEED_RANGE),
+    type=click.IntRange(*superad_geo.SEED_RANGE),
     default=DEFAULTS["seed"],
     show_default=True,
     help="Random seed of the network's initialisation.",

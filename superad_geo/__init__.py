@@ -42,6 +42,7 @@ _LAZY: dict[str, str] = {
     "DetectOptions": "superad_geo.options",
     "Execution": "superad_geo.options",
     "DEFAULTS": "superad_geo.options",
+    "SEED_RANGE": "superad_geo.options",
     "PRESETS": "superad_geo.model.presets",
     # scenes
     "open_scene": "superad_geo.scene.io",
@@ -80,6 +81,7 @@ __all__ = [
     "AmbiguousInputError",
     "BandSelectionError",
     "DEFAULTS",
+    "SEED_RANGE",
     "DETECTORS",
     "DependencyError",
     "DetectOptions",
@@ -166,7 +168,7 @@ if TYPE_CHECKING:
     from superad_geo.model.presets import PRESETS
     from superad_geo.model.rx import rx_scores
     from superad_geo.model.training import score_cube, score_cubes
-    from superad_geo.options import DEFAULTS, DetectOptions, Execution
+    from superad_geo.options import DEFAULTS, SEED_RANGE, DetectOptions, Execution
     from superad_geo.pipeline.api import FileResult, detect, detect_file
     from superad_geo.pipeline.execute import check_scheduler_address, connect_scheduler
     from superad_geo.pipeline.plan import open_checked, preflight, tile_plan

@@ -23,6 +23,9 @@ from typing import Any
 
 from superad_geo.errors import DeviceError, OptionError
 
+#: Seeds torch.manual_seed accepts (a signed or unsigned 64-bit integer).
+SEED_RANGE = (-(2**63), 2**64 - 1)
+
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -105,6 +108,8 @@ class DetectOptions:
             raise TilingError(f"tile size must be >= 1 pixel, got {self.tile_size!r}")
         if min(_pair(self.overlap)) < 0:
             raise TilingError(f"overlap must be >= 0, got {self.overlap!r}")
+        if not _is_int(self.seed) or not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:
+            raise OptionError(f"seed must be a 64-bit integer, got {self.seed!r}", option="seed")
         if self.halo is not None:
             if not _is_int(self.halo) or self.halo < 0:
                 raise TilingError(f"halo must be an int >= 0, got {self.halo!r}")
@@ -209,4 +214,4 @@ def split_options(keywords: Mapping[str, Any]) -> tuple[DetectOptions, Execution
     return DetectOptions(**pick(DetectOptions)), Execution(**pick(Execution))
 
 
-__all__ = ["DEFAULTS", "DetectOptions", "Execution", "split_options"]
+__all__ = ["DEFAULTS", "SEED_RANGE", "DetectOptions", "Execution", "split_options"]

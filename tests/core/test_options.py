@@ -38,6 +38,7 @@ def unread_scene():
         ({"superpixel_sise": 100}, OptionError),
         ({"method": "rxx"}, OptionError),
         ({"steps": 0}, OptionError),
+        ({"seed": 2**64}, OptionError),
         ({"scaling": "median"}, OptionError),
         ({"bands": "1-x"}, BandSelectionError),
         ({"tile_size": 0}, TilingError),
