@@ -25,7 +25,8 @@ from superad_geo.errors import InputError
 from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.execute import Executor
 from superad_geo.scene.bands import scene_wavelengths, select_bands
-from superad_geo.scene.io import open_scene, prepare_scene, read_roi
+from superad_geo.scene.io import open_scene, prepare_scene
+from superad_geo.scene.roi import read_roi
 from superad_geo.scene.statistics import SceneStatistics, scene_statistics
 from superad_geo.scene.tiling import Tile, tile_windows
 from superad_geo.scene.validity import declares_nodata, read_filled

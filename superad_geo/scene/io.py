@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -35,29 +33,12 @@ import xarray as xr
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
 from superad_geo.errors import AmbiguousInputError, InputError
+from superad_geo.scene.band_metadata import read_band_metadata, wavelength_factor
 from superad_geo.scene.mat import read_mat
 from superad_geo.scene.products.cube import ProductCube
 
 #: Target size of one dask chunk (all bands of a block of pixels), bytes.
 CHUNK_BYTES = 64 * 2**20
-
-_NM_PER_UNIT = {
-    "nanometers": 1.0,
-    "nanometer": 1.0,
-    "nm": 1.0,
-    "micrometers": 1000.0,
-    "micrometer": 1000.0,
-    "microns": 1000.0,
-    "micron": 1000.0,
-    "um": 1000.0,
-    "µm": 1000.0,
-    "μm": 1000.0,
-    "millimeters": 1e6,
-    "mm": 1e6,
-}
-_DESCRIPTION_WL = re.compile(
-    r"\(?\s*([0-9]+(?:\.[0-9]*)?)\s*(nanometers|micrometers|nm|um|µm)\b", re.I
-)
 
 
 def default_chunks(bands: int, itemsize: int = 4) -> dict[str, int]:
@@ -65,130 +46,6 @@ def default_chunks(bands: int, itemsize: int = 4) -> dict[str, int]:
     side = int(math.sqrt(CHUNK_BYTES / max(bands * itemsize, 1)))
     side = max(128, min(2048, side // 64 * 64))
     return {"band": -1, "y": side, "x": side}
-
-
-def wavelength_factor(units: str | None, values: Sequence[float] | None = None) -> float:
-    """Factor turning wavelengths in ``units`` into nm.
-
-    Without units, values below 30 are taken as µm (no imaging spectrometer
-    has bands beyond 30 µm or below 30 nm).
-    """
-    if units:
-        key = units.strip().lower()
-        if key in _NM_PER_UNIT:
-            return _NM_PER_UNIT[key]
-    if values is not None:
-        vals = np.asarray(values, dtype=float)
-        if np.isfinite(vals).any() and np.nanmax(vals) < 30:
-            return 1000.0
-    return 1.0
-
-
-def _envi_list(text: str | None) -> list[str] | None:
-    if not text:
-        return None
-    return [t.strip() for t in text.strip().strip("{}").split(",") if t.strip()]
-
-
-def _floats(items: Sequence[str | None] | None, n: int) -> np.ndarray | None:
-    if items is None or len(items) != n or any(v is None for v in items):
-        return None
-    try:
-        return np.array([float(v) for v in items], dtype=float)  # type: ignore[arg-type]
-    except ValueError:
-        return None
-
-
-def _first(*arrays: np.ndarray | None) -> Any:
-    return next((a for a in arrays if a is not None), None)
-
-
-def _imagery_first(imagery: np.ndarray | None, tags: np.ndarray | None) -> np.ndarray | None:
-    """IMAGERY-domain values, unless the band tags are the same values with more digits.
-
-    GDAL's ENVI driver fills the IMAGERY domain from the header, rounded to
-    1 nm: there the header's own values (within 0.5 nm) are the better copy.
-    """
-    if imagery is None or (tags is not None and np.allclose(imagery, tags, rtol=0, atol=0.5)):
-        return tags
-    return imagery
-
-
-def _band_domain(ds: rasterio.io.DatasetReader, bidx: int, domain: str) -> dict[str, str]:
-    try:
-        return ds.tags(bidx, ns=domain) if domain in (ds.tag_namespaces(bidx) or []) else {}
-    except Exception:  # pragma: no cover - drivers without namespaces
-        return {}
-
-
-def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
-    """Read wavelengths, fwhm, bad-band flags, scales, offsets and nodata of a dataset.
-
-    Wavelengths and FWHM come from the first of: GDAL's band-level
-    ``IMAGERY`` domain (``CENTRAL_WAVELENGTH_UM``, ``FWHM_UM``); per-band
-    GDAL metadata items ``wavelength``, ``wavelength_units``, ``fwhm``,
-    ``bbl`` (EnMAP, GDAL's ENVI driver); the ENVI header lists in the
-    ``ENVI`` domain; band descriptions such as ``"band 1 (418.24 Nanometers)"``.
-    (IMAGERY values that the band tags repeat with more digits, as GDAL's
-    ENVI driver writes them, yield to those.) The scale is GDAL's band
-    scale/offset when set, else the inverse of the
-    ENVI header's ``reflectance scale factor``.
-
-    Returns
-    -------
-    dict
-        ``wavelength`` and ``fwhm`` (float arrays in nm, NaN where unknown),
-        ``bbl`` (bool array), ``scale`` and ``offset`` (float arrays),
-        ``nodata`` (float or None).
-    """
-    n = ds.count
-    band_tags = [ds.tags(i) for i in range(1, n + 1)]
-    imagery = [_band_domain(ds, i, "IMAGERY") for i in range(1, n + 1)]
-    try:
-        envi = ds.tags(ns="ENVI") if "ENVI" in (ds.tag_namespaces() or []) else {}
-    except Exception:  # pragma: no cover - drivers without namespaces
-        envi = {}
-    dataset_tags = ds.tags()
-
-    def per_band(key: str) -> list[str] | None:
-        values = [t.get(key) for t in band_tags]
-        if all(v is not None for v in values):
-            return values  # type: ignore[return-value]
-        return _envi_list(envi.get(key) or envi.get(key.replace("_", " ")))
-
-    def imagery_um(key: str) -> np.ndarray | None:
-        values = _floats([t.get(key) for t in imagery], n)
-        return None if values is None else values * 1000.0
-
-    units = band_tags[0].get("wavelength_units") if n else None
-    units = units or envi.get("wavelength_units") or dataset_tags.get("wavelength_units")
-    wavelength = _floats(per_band("wavelength"), n)
-    if wavelength is None:
-        found = [_DESCRIPTION_WL.search(d or "") for d in ds.descriptions]
-        if n and all(found):
-            wavelength = np.array([float(m.group(1)) for m in found])  # type: ignore[union-attr]
-            units = found[0].group(2)  # type: ignore[union-attr]
-    fwhm = _floats(per_band("fwhm"), n)
-    factor = wavelength_factor(units, wavelength)
-    wavelength = None if wavelength is None else wavelength * factor
-    fwhm = None if fwhm is None else fwhm * factor
-    wavelength = _imagery_first(imagery_um("CENTRAL_WAVELENGTH_UM"), wavelength)
-    fwhm = _imagery_first(imagery_um("FWHM_UM"), fwhm)
-    nan = np.full(n, np.nan)
-    bbl = _floats(per_band("bbl"), n)
-    scale = np.array([1.0 if s is None else s for s in ds.scales], dtype=float)
-    offset = np.array([0.0 if o is None else o for o in ds.offsets], dtype=float)
-    reflectance_scale = _floats([envi.get("reflectance_scale_factor")], 1)
-    if reflectance_scale is not None and np.all(scale == 1.0) and reflectance_scale[0] > 0:
-        scale = np.full(n, 1.0 / reflectance_scale[0])
-    return {
-        "wavelength": _first(wavelength, nan.copy()),
-        "fwhm": _first(fwhm, nan.copy()),
-        "bbl": np.ones(n, dtype=bool) if bbl is None else bbl != 0,
-        "scale": scale,
-        "offset": offset,
-        "nodata": ds.nodata,
-    }
 
 
 def open_scene(
@@ -437,93 +294,3 @@ def output_nodata(scene: xr.DataArray) -> float:
     if math.isfinite(value) and not np.isfinite(np.float32(value)):
         return float("nan")
     return value
-
-
-def read_roi(roi: Any, scene: xr.DataArray) -> Any:
-    """Region of interest on the scene's grid, True inside.
-
-    Parameters
-    ----------
-    roi : array, DataArray or path
-        A ``(y, x)`` boolean (or 0/1) array of the scene's shape; a raster
-        (non-zero and not nodata inside; reprojected by nearest neighbour when
-        its grid differs); or a vector file of polygons (any format GDAL/OGR
-        reads), rasterised on the scene's grid (pixel centres inside).
-    scene : xarray.DataArray
-        The ``(band, y, x)`` scene.
-
-    Returns
-    -------
-    numpy.ndarray or dask.array.Array
-        ``(y, x)`` bool.
-
-    Raises
-    ------
-    InputError
-        If the ROI cannot be read or does not match the scene.
-    """
-    rows, cols = scene.sizes["y"], scene.sizes["x"]
-    if isinstance(roi, xr.DataArray):
-        roi = roi.data
-    if isinstance(roi, (np.ndarray, da.Array)):
-        if roi.shape != (rows, cols):
-            raise InputError(
-                f"the ROI mask has shape {roi.shape}, the scene {(rows, cols)}; "
-                "give a mask on the scene's grid"
-            )
-        return roi.astype(bool)
-    path = os.fspath(roi)
-    if not path.startswith("/vsi") and not os.path.exists(path):
-        raise InputError(f"ROI {path!r} does not exist; check the path")
-    transform, crs = scene.rio.transform(), scene.rio.crs
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ds = rasterio.open(path)
-    except RasterioIOError:
-        ds = None
-    if ds is not None:
-        with ds:
-            same = (ds.height, ds.width) == (rows, cols) and ds.transform.almost_equals(transform)
-            if same:
-                values = ds.read(1)
-                inside = values != 0
-                if ds.nodata is not None:
-                    inside &= values != ds.nodata
-                return inside
-            from rasterio.warp import Resampling, reproject
-
-            values = np.zeros((rows, cols), dtype=np.uint8)
-            src = ds.read(1, masked=True).filled(0) != 0
-            reproject(
-                src.astype(np.uint8),
-                values,
-                src_transform=ds.transform,
-                src_crs=ds.crs or crs,
-                dst_transform=transform,
-                dst_crs=crs or ds.crs,
-                resampling=Resampling.nearest,
-            )
-            return values != 0
-    try:
-        import pyogrio.raw
-        import shapely
-        from rasterio.features import rasterize
-        from rasterio.warp import transform_geom
-
-        meta, _, wkb, _ = pyogrio.raw.read(path, read_geometry=True)
-    except Exception as exc:
-        raise InputError(
-            f"cannot read ROI {path!r} as a raster or a vector file ({exc}); "
-            "give a mask raster on the scene's grid or a polygon file"
-        ) from exc
-    geoms = [g for g in shapely.from_wkb(wkb) if g is not None and not g.is_empty]
-    if not geoms:
-        raise InputError(f"ROI {path!r} holds no geometry")
-    shapes = [shapely.geometry.mapping(g) for g in geoms]
-    if crs is not None and meta.get("crs"):
-        shapes = [transform_geom(meta["crs"], crs, g) for g in shapes]
-    burnt = rasterize(
-        [(g, 1) for g in shapes], out_shape=(rows, cols), transform=transform, fill=0, dtype="uint8"
-    )
-    return burnt != 0

@@ -16,7 +16,7 @@ class ProductCube:
     data: da.Array
     """Raw values (the file's dtype), ``(band, y, x)``."""
     metadata: dict[str, Any]
-    """As :func:`superad_geo.scene.io.read_band_metadata` returns it."""
+    """As :func:`superad_geo.scene.band_metadata.read_band_metadata` returns it."""
     transform: Affine
     crs: Any
     """A CRS rasterio/rioxarray accepts, or None."""

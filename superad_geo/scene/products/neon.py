@@ -59,7 +59,8 @@ def map_info_transform(map_info: str) -> Affine:
 
 def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
     """Read the reflectance cube of a NEON AOP HDF5 file lazily."""
-    from superad_geo.scene.io import default_chunks, wavelength_factor
+    from superad_geo.scene.band_metadata import wavelength_factor
+    from superad_geo.scene.io import default_chunks
 
     with h5py_module().File(path, "r") as f:
         name = _cube_name(f)
