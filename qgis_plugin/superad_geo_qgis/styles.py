@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from qgis.core import QgsProcessingLayerPostProcessorInterface
+from qgis.core import Qgis, QgsMessageLog, QgsProcessingLayerPostProcessorInterface
 
 STYLE_DIR = os.path.join(os.path.dirname(__file__), "styles")
 SCORES_QML = os.path.join(STYLE_DIR, "scores.qml")
@@ -49,12 +49,20 @@ class StyleLoader(QgsProcessingLayerPostProcessorInterface):
         apply_style(layer, self.qml)
 
 
-def apply_style(layer, qml: str) -> None:
-    """Give ``layer`` the style ``qml``; score styles are stretched to the layer's values."""
-    layer.loadNamedStyle(qml)
+def apply_style(layer, qml: str) -> str | None:
+    """Give ``layer`` the style ``qml``; score styles are stretched to the layer's values.
+
+    Returns None, or why the style could not be loaded (also logged).
+    """
+    message, loaded = layer.loadNamedStyle(qml)
+    if not loaded:
+        why = f"style {os.path.basename(qml)} not applied to {layer.name()}: {message}"
+        QgsMessageLog.logMessage(why, "superad-geo", Qgis.Warning)
+        return why
     if qml == SCORES_QML:
         stretch_scores(layer)
     layer.triggerRepaint()
+    return None
 
 
 def style_outputs(context, outputs: dict, styles: dict) -> None:
