@@ -112,23 +112,18 @@ class Executor:
         """Yield ``func(*item)`` in the items' order."""
         if self.client is not None:
             futures = [self.client.submit(func, *item, pure=False) for item in items]
-            try:
-                for fut in futures:
-                    yield fut.result()
-            finally:
-                for fut in futures:
-                    fut.cancel()
         elif self._pool is not None:
             futures = [self._pool.submit(func, *item) for item in items]
-            try:
-                for fut in futures:
-                    yield fut.result()
-            finally:
-                for fut in futures:
-                    fut.cancel()
         else:
             for item in items:
                 yield func(*item)
+            return
+        try:
+            for fut in futures:
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
 
     def unordered(self, func: Callable[..., Any], items: Sequence[tuple]) -> Iterator[Any]:
         """Yield ``func(*item)`` as they finish (tile tasks).
