@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+import superad_geo
 from superad_geo_cli.common import check_output, echo_err, no_partial_outputs, show_warnings
 from superad_geo_cli.options import (
     _check_output_folder,
@@ -76,12 +77,7 @@ def threshold(scores, output, quantile, far, vector, overwrite, quiet, progress)
     show_warnings(quiet)
     if (quantile is None) == (far is None):
         raise click.UsageError("give exactly one of --quantile and --far")
-    if vector is not None and Path(vector).suffix.lower() not in (
-        ".gpkg",
-        ".geojson",
-        ".json",
-        ".fgb",
-    ):
+    if vector is not None and Path(vector).suffix.lower() not in superad_geo.VECTOR_DRIVERS:
         raise click.BadParameter(
             f"cannot tell the vector format of {vector!r}; use .gpkg, .geojson or .fgb",
             param_hint="'--vector'",

@@ -70,6 +70,7 @@ _LAZY: dict[str, str] = {
     "refuse_input_as_output": "superad_geo.files",
     "refuse_unless_geotiff_name": "superad_geo.files",
     "threshold_raster": "superad_geo.evaluation.threshold",
+    "VECTOR_DRIVERS": "superad_geo.evaluation.regions",
     "evaluate_scores": "superad_geo.evaluation.metrics",
     "prepare_scores": "superad_geo.evaluation.metrics:prepare",
     "roc_curve": "superad_geo.evaluation.metrics",
@@ -133,6 +134,7 @@ __all__ = [
     "check_scheduler_address",
     "refuse_input_as_output",
     "refuse_unless_geotiff_name",
+    "VECTOR_DRIVERS",
 ]
 
 
@@ -156,6 +158,7 @@ if TYPE_CHECKING:
     from superad_geo.evaluation.metrics import evaluate_scores, roc_curve
     from superad_geo.evaluation.metrics import prepare as prepare_scores
     from superad_geo.evaluation.quicklook import render_quicklook, save_png
+    from superad_geo.evaluation.regions import VECTOR_DRIVERS
     from superad_geo.evaluation.threshold import threshold_raster
     from superad_geo.extras import require
     from superad_geo.files import (

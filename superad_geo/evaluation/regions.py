@@ -10,7 +10,7 @@ import numpy as np
 from superad_geo.errors import OutputError
 from superad_geo.files import atomic_write, check_output
 
-__all__ = ["VECTOR_DRIVERS", "anomaly_regions", "write_regions"]
+__all__ = ["VECTOR_DRIVERS", "anomaly_regions", "vector_driver", "write_regions"]
 
 #: Vector formats by file extension.
 VECTOR_DRIVERS = {
@@ -82,6 +82,25 @@ def anomaly_regions(mask: np.ndarray, scores: np.ndarray, *, transform) -> list[
     return regions
 
 
+def vector_driver(path: str | os.PathLike, *, overwrite: bool = False) -> str:
+    """The OGR driver of a vector output, told by its extension (:data:`VECTOR_DRIVERS`).
+
+    Raises
+    ------
+    OutputError
+        If the output cannot be written (see :func:`superad_geo.files.check_output`)
+        or its extension names no known format.
+    """
+    path = check_output(path, overwrite=overwrite, what="vector output")
+    driver = VECTOR_DRIVERS.get(path.suffix.lower())
+    if driver is None:
+        raise OutputError(
+            f"cannot tell the vector format of {str(path)!r}; "
+            f"use one of {', '.join(sorted(VECTOR_DRIVERS))}"
+        )
+    return driver
+
+
 def write_regions(
     regions: list[dict], path: str | os.PathLike, *, crs=None, overwrite: bool = False
 ) -> None:
@@ -94,13 +113,7 @@ def write_regions(
     import pyogrio.raw
     import shapely
 
-    path = check_output(path, overwrite=overwrite, what="vector output")
-    driver = VECTOR_DRIVERS.get(path.suffix.lower())
-    if driver is None:
-        raise OutputError(
-            f"cannot tell the vector format of {str(path)!r}; "
-            f"use one of {', '.join(sorted(VECTOR_DRIVERS))}"
-        )
+    driver = vector_driver(path, overwrite=overwrite)
     geometry = np.array([shapely.to_wkb(r["geometry"]) for r in regions], dtype=object)
     fields = ["region", "n_pixels", "area", "peak_score", "mean_score"]
     field_data = [

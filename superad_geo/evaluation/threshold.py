@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from superad_geo.errors import InputError, OutputError
-from superad_geo.evaluation.regions import VECTOR_DRIVERS, anomaly_regions, write_regions
+from superad_geo.errors import InputError
+from superad_geo.evaluation.regions import anomaly_regions, vector_driver, write_regions
 from superad_geo.files import check_output
 from superad_geo.scene.write import write_cog
 
@@ -293,12 +293,7 @@ def threshold_raster(
     vector = Path(vector) if vector is not None else None
     check_output(dst, overwrite=overwrite)
     if vector is not None:
-        check_output(vector, overwrite=overwrite, what="vector output")
-        if vector.suffix.lower() not in VECTOR_DRIVERS:
-            raise OutputError(
-                f"cannot tell the vector format of {str(vector)!r}; "
-                f"use one of {', '.join(sorted(VECTOR_DRIVERS))}"
-            )
+        vector_driver(vector, overwrite=overwrite)
     try:
         ds = rasterio.open(src)
     except RasterioIOError as exc:
