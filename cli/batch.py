@@ -26,7 +26,7 @@ from superad_geo_cli.common import (
     show_warnings,
 )
 from superad_geo_cli.detect import detect_kwargs
-from superad_geo_cli.options import _is_product_folder, detect_options
+from superad_geo_cli.options import detect_options
 from superad_geo_cli.progress import format_duration, make_progress
 
 __all__ = ["MANIFEST", "RASTER_SUFFIXES", "batch", "expand_inputs"]
@@ -98,7 +98,7 @@ def expand_inputs(inputs: tuple[str, ...] | list[str]) -> list[str]:
         p = Path(item)
         if not p.exists():
             raise click.BadParameter(f"{item!r} does not exist", param_hint="INPUT")
-        if p.is_dir() and _is_product_folder(item):  # one scene (EnMAP L2A), not a folder
+        if p.is_dir() and superad_geo.is_product_folder(item):  # one scene (EnMAP L2A)
             scenes.append(item)
         elif p.is_dir():
             found = _scan_folder(p)

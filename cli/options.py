@@ -120,12 +120,6 @@ def _is_gdal_virtual(path: str) -> bool:
     return path.startswith("/vsi") or "://" in path or re.match(r"^[A-Z0-9_]+:", path) is not None
 
 
-def _is_product_folder(path: str) -> bool:
-    from superad_geo import is_product_folder
-
-    return is_product_folder(path)
-
-
 def check_input_path(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Callback: an input must exist and be readable (GDAL virtual paths pass)."""
     if value is None:
@@ -137,7 +131,7 @@ def check_input_path(ctx: click.Context, param: click.Parameter, value: Any) -> 
         p = Path(v)
         if not p.exists():
             raise click.BadParameter(f"file {v!r} does not exist", ctx=ctx, param=param)
-        if p.is_dir() and not _is_product_folder(v):
+        if p.is_dir() and not superad_geo.is_product_folder(v):
             raise click.BadParameter(
                 f"{v!r} is a folder, not a file (nor a product folder)", ctx=ctx, param=param
             )
