@@ -35,6 +35,9 @@ from superad_geo_cli.threshold import threshold
 
 __all__ = ["cli"]
 
+GDAL_CACHE_MB = "256"
+"""GDAL's block cache for a command, in megabytes, unless ``GDAL_CACHEMAX`` is set."""
+
 
 class UserError(click.ClickException):
     """Bad input the user can fix: exit status 2."""
@@ -146,6 +149,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    # GDAL's block cache defaults to 5 % of the memory and keeps what a large scene
+    # filled it with for the whole run; scenes are read window by window, once, so a
+    # small cache costs nothing. GDAL reads it at its first block; a user's value wins.
+    os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.DEBUG if debug else logging.WARNING,

@@ -254,10 +254,11 @@ steps_opt = click.option(
 )
 training_opt = click.option(
     "--training",
-    type=click.Choice(("scene", "tile")),
+    type=click.Choice(("auto", "scene", "tile")),
     default=DEFAULTS["training"],
-    help="Super-AD training: one network per tile, or one per scene trained on crops "
-    "across it and scoring every tile (a fixed cost per scene) [default: the preset's].",
+    help="Super-AD training: one network per tile, one per scene trained on crops "
+    "across it and scoring every tile (a fixed cost per scene), or auto: per tile "
+    "up to 256 × 256 pixels, per scene beyond [default: the preset's].",
 )
 tile_size_opt = click.option(
     "--tile-size",

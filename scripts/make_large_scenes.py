@@ -3,6 +3,10 @@
 Writes, as float32 GeoTIFFs ``<name>.tif`` with a ``<name>.truth.tif`` (uint8, 1 = anomaly)
 beside each, into ``--out`` (default ``out/large-scenes/``, git-ignored):
 
+Mosaics of benchmark scenes carry their block side as the truth's
+``BLOCK_SIZE`` tag, so that benchmarks can give an AUC per block (one
+background each) beside the AUC over the whole scene.
+
 ``grid-1000``
     1000 × 1000 × 200 bands: a 10 × 10 grid of the six benchmark scenes of
     ``../shared/data/had/``, each block a seeded random choice under a random
@@ -156,8 +160,20 @@ def _blob(rng: np.random.Generator, size: int, row: int, col: int) -> list[tuple
     return blob
 
 
-def write(out: Path, name: str, cube: np.ndarray, truth: np.ndarray, profile=None, meta=None):
-    """Write ``<name>.tif`` (tiled, float32) and ``<name>.truth.tif``."""
+def write(
+    out: Path,
+    name: str,
+    cube: np.ndarray,
+    truth: np.ndarray,
+    profile=None,
+    meta=None,
+    block: int | None = None,
+):
+    """Write ``<name>.tif`` (tiled, float32) and ``<name>.truth.tif``.
+
+    ``block``: the side of the scene's blocks (mosaics of benchmark scenes),
+    kept as the truth's ``BLOCK_SIZE`` tag for per-block AUCs.
+    """
     out.mkdir(parents=True, exist_ok=True)
     if profile is None:
         profile = {"crs": CRS, "transform": Affine(30.0, 0, 500000.0, 0, -30.0, 5800000.0)}
@@ -189,6 +205,8 @@ def write(out: Path, name: str, cube: np.ndarray, truth: np.ndarray, profile=Non
             dst.descriptions = meta["names"]
     with rasterio.open(out / f"{name}.truth.tif", "w", count=1, dtype="uint8", **common) as dst:
         dst.write(truth.astype(np.uint8)[None])
+        if block:
+            dst.update_tags(BLOCK_SIZE=block)
     print(
         f"{out / name}.tif: {cube.shape[1]}×{cube.shape[2]}×{cube.shape[0]}, "
         f"{int(truth.sum())} anomalous pixels"
@@ -204,9 +222,9 @@ def main() -> None:
     names = args.only or NAMES
     blocks = benchmark_blocks() if {"grid-1000", "had-mosaic"} & set(names) else []
     if "grid-1000" in names:
-        write(args.out, "grid-1000", *grid_scene(blocks, 10, args.seed))
+        write(args.out, "grid-1000", *grid_scene(blocks, 10, args.seed), block=BLOCK)
     if "had-mosaic" in names:
-        write(args.out, "had-mosaic", *mosaic_scene(blocks))
+        write(args.out, "had-mosaic", *mosaic_scene(blocks), block=BLOCK)
     if "enmap-implants" in names:
         cube, truth, meta = implant_scene(args.seed)
         write(args.out, "enmap-implants", cube, truth, meta["profile"], meta)

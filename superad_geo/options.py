@@ -65,9 +65,10 @@ class DetectOptions:
         Tile cores and their overlap in pixels.
     halo : int, optional
         Context read around each tile; None: the detector's.
-    training : {"scene", "tile"}, optional
-        Super-AD: one network per scene trained on crops, or one per tile;
-        None: the preset's.
+    training : {"auto", "scene", "tile"}, optional
+        Super-AD: one network per scene trained on crops, one per tile, or
+        ``"auto"`` (per tile up to the ``tile_training_pixels`` parameter,
+        256 × 256 pixels; per scene beyond); None: the preset's.
 
     Raises
     ------

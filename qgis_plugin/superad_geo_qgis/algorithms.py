@@ -61,7 +61,8 @@ class DetectAlgorithm(SuperadAlgorithm):
         "Training steps [--steps]: empty uses the preset's (1000 for default).<br>"
         "Training [--training]: tile trains a network per tile; scene trains one "
         "network on crops across the scene and scores every tile with it (a fixed "
-        "cost per scene); empty uses the preset's (tile).<br>"
+        "cost per scene); auto trains per tile up to 256 × 256 pixels and per scene "
+        "beyond; empty uses the preset's (auto for default, tile for reference).<br>"
         "Tile size, overlap [--tile-size, --overlap]: in pixels; large scenes are "
         "processed tile by tile and stitched.<br>"
         "Device [--device]: auto uses a CUDA GPU when the superad-geo environment "
@@ -100,7 +101,8 @@ class DetectAlgorithm(SuperadAlgorithm):
             "Training (empty: the preset's)",
             table,
             optional=True,
-            help_text="tile: a network per tile; scene: one per scene, on crops (--training).",
+            help_text="tile: a network per tile; scene: one per scene, on crops; auto: per "
+            "tile up to 256 × 256 pixels, per scene beyond (--training).",
         )
         self._add_int(
             "TILE_SIZE",

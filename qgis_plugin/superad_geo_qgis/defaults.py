@@ -53,7 +53,7 @@ THRESHOLD: dict[str, Any] = {
 CHOICES: dict[str, tuple[str, ...]] = {
     "METHOD": ("superad", "rx"),
     "PRESET": ("default", "fast", "reference"),
-    "TRAINING": ("scene", "tile"),
+    "TRAINING": ("auto", "scene", "tile"),
     "DEVICE": ("auto", "cpu", "cuda"),
 }
 

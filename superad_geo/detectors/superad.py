@@ -48,7 +48,7 @@ def default_halo(superpixel_size: float | None = 100) -> int:
     return RECEPTIVE_FIELD + math.ceil(2 * math.sqrt(float(superpixel_size)))
 
 
-TRAININGS = ("scene", "tile")
+TRAININGS = ("auto", "scene", "tile")
 
 
 def _settings(options: DetectOptions, execution: Execution) -> dict[str, Any]:
@@ -156,16 +156,16 @@ class SuperAD:
     def fit(self, read, shape, config, progress) -> dict[str, Any]:
         """Scene training: the network trained on the scene's crops, as a picklable state.
 
-        ``{}`` (train per tile) unless the training is ``"scene"`` and the
-        scene is larger than one crop.
+        ``{}`` (train per tile) unless the options train this scene as a
+        scene (:func:`~superad_geo.model.scene_training.needs_scene_training`).
         """
-        if config["training"] != "scene":
+        if config["training"] == "tile":
             return {}
         from superad_geo.model.presets import resolve_params
         from superad_geo.model.scene_training import needs_scene_training, train_scene
 
-        crop_size = resolve_params(config["preset"], **config["params"])["crop_size"]
-        if not needs_scene_training(shape, int(crop_size)):
+        options = resolve_params(config["preset"], training=config["training"], **config["params"])
+        if not needs_scene_training(shape, options):
             return {}
         with self.threads(config.get("threads")):
             model = train_scene(
@@ -229,6 +229,7 @@ class SuperAD:
         return {
             "device_used": str(resolve_device(config["device"])),
             "batch_size_used": int(config["batch_size"]),
+            "training_used": "scene" if "scene_network" in config else "tile",
         }
 
 

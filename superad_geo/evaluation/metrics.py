@@ -159,6 +159,28 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray, valid: np.ndarray | None = No
     return float(np.trapezoid(c.tpr, c.fpr))
 
 
+def block_aucs(scores: np.ndarray, truth: np.ndarray, block: int) -> list[float]:
+    """ROC AUC of each ``block × block`` square of a mosaic that holds an anomaly.
+
+    A mosaic of scenes (one background per block) is judged per block as
+    each scene alone would be; one ROC over the whole mosaic also ranks
+    one background's scores against another's.
+
+    Examples
+    --------
+    >>> truth = np.zeros((2, 4)); truth[0, 0] = truth[0, 2] = 1
+    >>> block_aucs(np.array([[3, 1, 5, 6], [2, 0, 7, 8]]), truth, 2)
+    [1.0, 0.0]
+    """
+    rows, cols = np.shape(truth)
+    return [
+        roc_auc(scores[r : r + block, c : c + block], truth[r : r + block, c : c + block])
+        for r in range(0, rows, block)
+        for c in range(0, cols, block)
+        if np.any(truth[r : r + block, c : c + block])
+    ]
+
+
 def tau_aucs(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """Chang's AUC(Pf, τ) and AUC(Pd, τ) of finite, flattened scores.
 

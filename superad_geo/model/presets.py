@@ -37,8 +37,10 @@ REFERENCE: dict[str, Any] = {
     "lr_step": 100,
     "lr_gamma": 0.8,
     # "tile": a fresh network trained on each tile (the reference's per-image training);
-    # "scene": one network per scene trained on crops (superad_geo.model.scene_training)
+    # "scene": one network per scene trained on crops (superad_geo.model.scene_training);
+    # "auto": "tile" for a scene of at most tile_training_pixels pixels, else "scene"
     "training": "tile",
+    "tile_training_pixels": 65_536,  # 256²: per-tile training's ~1000 CPU s on two cores
     # scene training (ours): crops of this side, this many
     # per optimiser step; tiles scored by this many forward passes (each pass's AdaConv taps
     # from the previous pass's errors, none in the first)
@@ -46,6 +48,12 @@ REFERENCE: dict[str, Any] = {
     "crops_per_step": 1,
     "crop_cache_mb": 1024,  # crops kept in memory (the rest are read again at each visit)
     "inference_passes": 2,
+    # the scene network's weights are the mean of those after each of the last
+    # average_weights × steps steps (0: the last step's)
+    "average_weights": 0.0,
+    # SLIC iterations of the crops and tiles of scene training (a 592² tile takes ~40 s of one
+    # core at 1000; scene training scores megapixels, per-tile training ~0.01 of them per minute)
+    "scene_slic_iterations": 100,
     # scoring: average the error maps (each over its mean) of the last N steps (1 = last)
     "score_average": 1,
     # then (superad_geo.model.scoring) divide by the moving median score over a window of this
@@ -65,6 +73,8 @@ DEFAULT: dict[str, Any] = {
     "contrast_window": 21,
     "smoothing_sigma": 0.5,
     "rx_weight": 0.25,
+    "training": "auto",
+    "average_weights": 0.25,
 }
 
 FAST: dict[str, Any] = {

@@ -209,17 +209,47 @@ class _CropInputs:
 
     def residual(self, network: SuperADNet, taps: torch.Tensor | None) -> torch.Tensor:
         """``(pixels, band)`` reconstruction minus input."""
-        out = network(self.padded, self.slots, self.token_mask, taps) - self.target
+        out = network(self.padded, self.slots, self.token_mask, taps).sub_(self.target)
         return out.permute(0, 2, 3, 1).reshape(-1, out.shape[1])
 
 
-def needs_scene_training(shape: tuple[int, int], crop_size: int) -> bool:
-    """True when a ``(rows, cols)`` scene is larger than one crop.
+class WeightAverage:
+    """The running mean of a network's weights over the training steps it is given.
 
-    A scene that fits in one crop is trained as one tile: its one crop is the
-    whole scene, and per-tile training is then exactly the scene mode.
+    Scene training visits one region per step, so its last weights favour
+    the regions visited last; their mean over the last steps (Polyak
+    averaging) serves every region alike.
     """
-    return shape[0] > crop_size or shape[1] > crop_size
+
+    def __init__(self, network: SuperADNet):
+        self.mean = {name: value.detach().clone() for name, value in network.state_dict().items()}
+        self.count = 0
+
+    def add(self, network: SuperADNet) -> None:
+        """Take the network's current weights into the mean."""
+        self.count += 1
+        with torch.no_grad():
+            for name, value in network.state_dict().items():
+                self.mean[name].add_(value - self.mean[name], alpha=1 / self.count)
+
+    def load_into(self, network: SuperADNet) -> None:
+        """Give ``network`` the mean weights (leave it as it is when none was added)."""
+        if self.count:
+            network.load_state_dict(self.mean)
+
+
+def needs_scene_training(shape: tuple[int, int], options: dict[str, Any]) -> bool:
+    """Whether ``options`` train a ``(rows, cols)`` scene as a scene rather than per tile.
+
+    ``training="tile"`` never does; ``"auto"`` does above ``tile_training_pixels``
+    pixels (below, per-tile training is affordable and the more accurate);
+    neither does for a scene that fits in one crop (its one crop is the whole
+    scene, and per-tile training is then exactly the scene mode).
+    """
+    crop_size = int(options["crop_size"])
+    if options["training"] == "tile" or (shape[0] <= crop_size and shape[1] <= crop_size):
+        return False
+    return options["training"] == "scene" or shape[0] * shape[1] > options["tile_training_pixels"]
 
 
 def train_scene(
@@ -275,6 +305,8 @@ def train_scene(
     total = int(options["steps"])
     visits = crop_schedule(len(segmented), total * per_step, seed)
     losses = []
+    averaging_from = total - round(float(options["average_weights"]) * total)
+    averaged = WeightAverage(network)
     for step in range(total):
         step_loss = 0.0
         for _ in range(per_step):
@@ -294,8 +326,11 @@ def train_scene(
         optimiser.zero_grad(set_to_none=True)
         schedule.step()
         losses.append(step_loss)
+        if step >= averaging_from:
+            averaged.add(network)
         if progress is not None:
             progress(step + 1, total)
+    averaged.load_into(network)
     return SceneModel(network, options, scaling, torch_device, losses, errors)
 
 
@@ -320,7 +355,7 @@ def score_tile(
     """
     options = model.options
     kernel, size = options["kernel"], options["window"]
-    prepared = prepare_cube(cube, options, mask=mask, scaling=model.scaling)
+    prepared = _prepare(cube, options, mask, model.scaling)
     tile = _CropInputs.build(prepared, model.device)
     height, width = prepared.valid.shape
     invalid = torch.from_numpy(~prepared.valid).to(model.device)
@@ -329,9 +364,13 @@ def score_tile(
     with torch.no_grad():
         for _ in range(max(1, int(options["inference_passes"] if passes is None else passes))):
             residual = tile.residual(model.network, taps)
-            error = residual.abs().mean(dim=1).view(height, width).masked_fill(invalid, torch.inf)
+            bands = residual.shape[1]
+            # norms rather than abs()/pow(): no tile-sized temporary (a 592² tile is 280 MB)
+            error = torch.linalg.vector_norm(residual, 1, dim=1).div_(bands)
+            error = error.view(height, width).masked_fill(invalid, torch.inf)
             taps = select_taps(error, kernel, size)[None]
-        errors = residual.pow(2).mean(dim=1).view(1, height, width).cpu().numpy()
+        errors = torch.linalg.vector_norm(residual, 2, dim=1).square_().div_(bands)
+        errors = errors.view(1, height, width).cpu().numpy()
     scores = finish_scores(errors.astype(np.float32), [prepared], options)[0]
     scores[~prepared.valid] = np.nan
     return scores
@@ -348,22 +387,41 @@ def _segment_crops(
 
     The scaled cubes are kept while they fit ``crop_cache_mb`` megabytes in
     all; the others are dropped (an empty array) and read again at each
-    visit. Labels and masks are kept for every crop.
+    visit. Labels and masks are kept for every crop. The kept cubes share one
+    array, which goes back to the system whole when training ends (hundreds of
+    separate crops would stay in the allocator's heap).
     """
+    windows = crop_windows(shape, int(options["crop_size"]), seed)
     segmented = []
-    budget = float(options["crop_cache_mb"]) * 2**20
-    for window in crop_windows(shape, int(options["crop_size"]), seed):
+    cache = None
+    for window in windows:
         cube, valid = read_crop(window)
         try:
-            prepared = prepare_cube(cube, options, mask=valid, scaling=scaling)
+            prepared = _prepare(cube, options, valid, scaling)
         except NoValidPixelsError:
             continue
-        budget -= prepared.scaled.nbytes
-        if budget < 0:
+        if cache is None:
+            fit = int(float(options["crop_cache_mb"]) * 2**20 // prepared.scaled.nbytes)
+            cache = np.empty((min(fit, len(windows)), *prepared.scaled.shape), np.float32)
+        if len(segmented) < len(cache):
+            cache[len(segmented)] = prepared.scaled
+            prepared = replace(prepared, scaled=cache[len(segmented)])
+        else:
             bands = prepared.scaled.shape[0]
             prepared = replace(prepared, scaled=np.empty((bands, 0, 0), np.float32))
         segmented.append((window, prepared))
     return segmented
+
+
+def _prepare(
+    cube: np.ndarray,
+    options: dict[str, Any],
+    mask: np.ndarray | None,
+    scaling: tuple[float, float],
+) -> PreparedCube:
+    """:func:`prepare_cube` with the scene training's SLIC iterations."""
+    segmenting = {**options, "slic_iterations": options["scene_slic_iterations"]}
+    return prepare_cube(cube, segmenting, mask=mask, scaling=scaling)
 
 
 def _mined_loss(error: torch.Tensor, crop: _CropInputs, options: dict[str, Any]) -> torch.Tensor:

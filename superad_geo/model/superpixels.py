@@ -13,6 +13,9 @@ REFERENCE_BANDS = (54, 34, 14)
 COLOUR_INFRARED_NM = (900.0, 730.0, 530.0)
 """Near-infrared, red-edge and green: the reference composite's wavelengths."""
 
+_PIXELS_PER_BLOCK = 65_536
+"""Pixels converted to float64 at a time by the PCA composite (100 MB at 200 bands)."""
+
 
 def composite(
     cube: np.ndarray,
@@ -90,14 +93,35 @@ def segment(
 
 
 def _principal_components(cube: np.ndarray, valid: np.ndarray, count: int) -> np.ndarray:
-    pixels = cube[:, valid].astype(np.float64)
-    centred = pixels - pixels.mean(axis=1, keepdims=True)
-    _, vectors = np.linalg.eigh(centred @ centred.T)
+    """The first ``count`` principal components, ``(y, x, count)`` float64.
+
+    Computed in float64 over blocks of pixels, so that memory stays at a block
+    rather than float64 copies of the whole cube (a 592² tile of 200 bands
+    would need three of 1.7 GB).
+    """
+    bands = cube.shape[0]
+    flat = cube.reshape(bands, -1)
+    chunks = [
+        slice(start, start + _PIXELS_PER_BLOCK)
+        for start in range(0, flat.shape[1], _PIXELS_PER_BLOCK)
+    ]
+    valid_flat = valid.reshape(-1)
+    total = np.zeros(bands)
+    for chunk in chunks:
+        total += flat[:, chunk][:, valid_flat[chunk]].sum(axis=1, dtype=np.float64)
+    mean = total / valid_flat.sum()
+    scatter = np.zeros((bands, bands))
+    for chunk in chunks:
+        centred = flat[:, chunk][:, valid_flat[chunk]].astype(np.float64) - mean[:, None]
+        scatter += centred @ centred.T
+    _, vectors = np.linalg.eigh(scatter)
     basis = vectors[:, ::-1][:, :count]
     # fix each component's sign so the result does not depend on the solver
     basis = basis * np.sign(basis.sum(axis=0) + 1e-30)
-    flat = np.einsum("bk,bm->km", basis, cube.reshape(cube.shape[0], -1).astype(np.float64))
-    return np.moveaxis(flat.reshape(count, *cube.shape[1:]), 0, -1)
+    components = np.empty((count, flat.shape[1]))
+    for chunk in chunks:
+        components[:, chunk] = basis.T @ flat[:, chunk].astype(np.float64)
+    return np.moveaxis(components.reshape(count, *cube.shape[1:]), 0, -1)
 
 
 def _unit_range(image: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -383,6 +383,8 @@ def scale_cube(
         scaling = (float(pixels.min()), float(pixels.max()))
     lo, hi = scaling
     span = hi - lo if hi > lo else 1.0
-    scaled = ((cube.astype(np.float32) - np.float32(lo)) / np.float32(span)).astype(np.float32)
+    scaled = cube.astype(np.float32)  # one copy, then in place: a tile can be 300 MB
+    scaled -= np.float32(lo)
+    scaled /= np.float32(span)
     scaled[:, ~valid] = 0.0
     return scaled

@@ -125,13 +125,15 @@ def detect(
     halo : int, optional
         Context read around each tile and discarded after scoring; default
         ``20 + ceil(2 * sqrt(superpixel_size))`` (40 pixels by default).
-    training : {"scene", "tile"}, optional
+    training : {"auto", "scene", "tile"}, optional
         Super-AD's training: ``"tile"`` trains a fresh network on every tile
         (``steps`` steps each); ``"scene"`` trains one network for the scene
         on crops across it (``steps`` crop steps in all) and scores every tile
-        with it, a fixed cost per scene. A scene that fits in one crop
-        (``crop_size``, 128 pixels) is trained as one tile either way.
-        Default: the preset's (``"tile"``).
+        with it, a fixed cost per scene; ``"auto"`` trains per tile a scene of
+        at most ``tile_training_pixels`` pixels (256 × 256), where that is
+        affordable, and per scene a larger one. A scene that fits in one crop
+        (``crop_size``, 128 pixels) is trained as one tile in any case.
+        Default: the preset's (``"auto"``; ``"tile"`` for ``reference``).
     preset, steps, seed, device
         Engine settings (see :func:`superad_geo.score_cube`).
     bands : str or sequence of int, optional

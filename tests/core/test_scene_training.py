@@ -1,11 +1,14 @@
 """Scene training: one network trained on crops across the scene, tiles scored with it."""
 
+import json
+
 import numpy as np
 import pytest
 
 from superad_geo.model.scene_training import (
     CropWindow,
     SceneErrorMap,
+    WeightAverage,
     crop_schedule,
     crop_windows,
     needs_scene_training,
@@ -44,7 +47,7 @@ def _train(cube, valid, steps=4, seed=0, reads=None, **params):
         seed=seed,
         device="cpu",
         crop_size=24,
-        slic_iterations=10,
+        scene_slic_iterations=10,
         **params,
     )
 
@@ -129,12 +132,26 @@ def test_same_seed_gives_the_same_pixels(scene):
 
 
 def test_a_scene_that_fits_in_one_crop_is_trained_as_one_tile():
-    assert not needs_scene_training((100, 100), 128)
-    assert not needs_scene_training((128, 128), 128)
-    assert needs_scene_training((129, 100), 128)
+    scene = {"crop_size": 128, "training": "scene", "tile_training_pixels": 0}
+    assert not needs_scene_training((100, 100), scene)
+    assert not needs_scene_training((128, 128), scene)
+    assert needs_scene_training((129, 100), scene)
 
 
-SMALL = {"steps": 3, "slic_iterations": 10, "device": "cpu", "threads": 1}
+def test_auto_trains_per_tile_up_to_its_pixel_count():
+    auto = {"crop_size": 128, "training": "auto", "tile_training_pixels": 256 * 256}
+    assert not needs_scene_training((256, 256), auto)
+    assert needs_scene_training((257, 256), auto)
+    assert not needs_scene_training((2000, 2000), {**auto, "training": "tile"})
+
+
+SMALL = {
+    "steps": 3,
+    "slic_iterations": 10,
+    "scene_slic_iterations": 10,
+    "device": "cpu",
+    "threads": 1,
+}
 
 
 def test_tiles_in_scene_mode_are_scored_by_one_network(monkeypatch):
@@ -174,6 +191,48 @@ def test_a_scene_within_one_crop_is_scored_as_by_tile_training():
     by_scene = detect(scene, training="scene", crop_size=64, **SMALL)
     by_tile = detect(scene, training="tile", crop_size=64, **SMALL)
     np.testing.assert_array_equal(by_scene.values, by_tile.values)
+
+
+def test_weight_average_is_the_mean_of_the_weights_it_was_given():
+    import torch
+
+    from superad_geo.model.presets import resolve_params
+    from superad_geo.model.training import new_network
+
+    network = new_network([0], 4, resolve_params("default"), torch.device("cpu"))
+    first = {name: value.clone() for name, value in network.state_dict().items()}
+    average = WeightAverage(network)
+    average.add(network)
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.add_(1.0)
+    average.add(network)
+    average.load_into(network)
+    for name, value in network.state_dict().items():
+        torch.testing.assert_close(value, first[name] + 0.5)
+
+
+def test_averaged_training_differs_from_the_last_step(scene):
+    cube, valid = scene
+    last = _train(cube, valid, steps=6, average_weights=0.0).network.state_dict()
+    averaged = _train(cube, valid, steps=6, average_weights=0.5).network.state_dict()
+    assert any(not last[name].equal(averaged[name]) for name in last)
+
+
+def test_auto_trains_per_tile_up_to_its_pixel_count_and_per_scene_beyond():
+    from superad_geo import detect
+
+    scene, _ = make_scene((60, 72), 12, seed=1)
+    grid = {"tile_size": 32, "overlap": 8, "halo": 8, "crop_size": 24, **SMALL}
+    by_tile = detect(scene, training="tile", **grid)
+    by_scene = detect(scene, training="scene", **grid)
+    small = detect(scene, training="auto", tile_training_pixels=60 * 72, **grid)
+    large = detect(scene, training="auto", tile_training_pixels=60 * 72 - 1, **grid)
+    np.testing.assert_array_equal(small.values, by_tile.values)
+    np.testing.assert_array_equal(large.values, by_scene.values)
+    assert not np.array_equal(by_tile.values, by_scene.values)
+    assert json.loads(small.attrs["parameters"])["training_used"] == "tile"
+    assert json.loads(large.attrs["parameters"])["training_used"] == "scene"
 
 
 def test_an_unknown_training_is_refused():
