@@ -250,7 +250,8 @@ steps_opt = click.option(
     "--steps",
     type=click.IntRange(min=1),
     default=DEFAULTS["steps"],
-    help="Training steps per tile [default: the preset's].",
+    help="Training steps: of each tile's network, or of the scene's with scene "
+    "training [default: the preset's].",
 )
 training_opt = click.option(
     "--training",

@@ -94,7 +94,7 @@ class DetectAlgorithm(SuperadAlgorithm):
             "Training steps (empty: the preset's)",
             table,
             minimum=1,
-            help_text="Optimisation steps per tile (--steps).",
+            help_text="Optimisation steps per tile, or of the scene network (--steps).",
         )
         self._add_choice(
             "TRAINING",

@@ -40,7 +40,7 @@ REFERENCE: dict[str, Any] = {
     # "scene": one network per scene trained on crops (superad_geo.model.scene_training);
     # "auto": "tile" for a scene of at most tile_training_pixels pixels, else "scene"
     "training": "tile",
-    "tile_training_pixels": 65_536,  # 256²: per-tile training's ~1000 CPU s on two cores
+    "tile_training_pixels": 65_536,  # 256²: per-tile training's ~1300 CPU s, 10 min on two cores
     # scene training (ours): crops of this side, this many
     # per optimiser step; tiles scored by this many forward passes (each pass's AdaConv taps
     # from the previous pass's errors, none in the first)
