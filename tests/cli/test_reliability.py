@@ -401,7 +401,14 @@ def test_ctrl_c_while_waiting_for_a_scheduler_terminates(tmp_path, scene, http_s
     args = ["detect", str(scene), "-o", str(tmp_path / "s.tif"), "--method", "rx",
             "--scheduler", f"tcp://{http_server.address}"]  # fmt: skip
     env = {**os.environ, "SUPERAD_GEO_SCHEDULER_TIMEOUT": "300", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, stderr=subprocess.PIPE)
+    # as typed at a terminal: a background job (pytest started with `&`, as by some CI
+    # runners) ignores SIGINT, the child would inherit that, and Python then leaves it ignored
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert http_server.connected.wait(120), "the command never connected"
     time.sleep(1)  # now waiting on the handshake
     proc.send_signal(signal.SIGINT)
