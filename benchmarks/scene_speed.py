@@ -79,12 +79,14 @@ def measure(scene: str, training: str, steps: int | None) -> dict:
         command += ["--device", "cpu", "--quiet"]
         command += [] if training == "default" else ["--training", training]
         command += [] if steps is None else ["--steps", str(steps)]
+        log = Path(folder, "stderr.txt")
         start = time.perf_counter()
-        child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
+        with log.open("w") as stderr:  # a file, not a pipe: a full pipe would stall the child
+            child = subprocess.Popen(command, stderr=stderr)
+            _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status):
-            raise RuntimeError(child.stderr.read()[-2000:])
+            raise RuntimeError(log.read_text()[-2000:])
         with rasterio.open(output) as scores, rasterio.open(SCENES / f"{scene}.truth.tif") as truth:
             values, expected = scores.read(1), truth.read(1)
             block = truth.tags().get("BLOCK_SIZE")
