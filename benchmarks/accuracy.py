@@ -8,6 +8,7 @@ the AUC every N steps (AUC against steps). Results go to a JSON file.
     python benchmarks/accuracy.py --preset reference --json out/reference.json
     python benchmarks/accuracy.py --preset default --steps 300 --seeds 0 1 2
     python benchmarks/accuracy.py --scenes hydice-urban --crop 0 80 0 60  # an 80 × 60 scene
+    python benchmarks/accuracy.py --steps 1000 --at 299 --seeds 0 1 2  # 300 and 1000 steps
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from superad_geo.evaluation.metrics import evaluate_scores, roc_auc
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.rx import rx_scores
-from superad_geo.model.training import finish_scores, prepare_cube, train_and_score
+from superad_geo.model.training import (
+    TrainingStep,
+    finish_scores,
+    prepare_cube,
+    train_and_score,
+)
 from superad_geo.scene.io import read_mat
 
 HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
@@ -40,26 +46,38 @@ def run_scene(
     every: int,
     device: str,
     save: Path | None = None,
+    at: tuple[int, ...] = (),
 ) -> dict:
-    """Train on one scene read from ``path``; return its figures (and save its score map)."""
-    curve: dict[int, float] = {}
+    """Train on one scene read from ``path``; return its figures (and save its score map).
 
-    def observe(step: int, errors: np.ndarray) -> None:
-        if every and (step % every == 0 or step == params["steps"] - 1):
-            curve[step] = roc_auc(finish_scores(errors, [prepared], params)[0], truth)
+    The AUC is recorded every ``every`` steps and at the steps ``at`` (0-based), both of
+    the finished scores and of the raw errors; with ``save``, the raw errors of the steps
+    ``at`` are saved too (to finish them offline with other scorings).
+    """
+    curve: dict[int, float] = {}
+    raw_curve: dict[int, float] = {}
+
+    def observe(record: TrainingStep) -> None:
+        step = record.step
+        if (every and step % every == 0) or step in at or step == params["steps"] - 1:
+            curve[step] = roc_auc(finish_scores(record.errors, [prepared], params)[0], truth)
+            raw_curve[step] = roc_auc(record.errors[0], truth)
+            if save is not None and step in at:
+                np.save(save / f"{path.stem}-seed{seed}-step{step}-errors.npy", record.errors[0])
 
     start = time.perf_counter()
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
     prepared = prepare_cube(scene.values, params)
     scores = train_and_score(
         [prepared],
         params,
         seeds=[seed],
         device=resolve_device(device),
-        observer=observe if every else None,
+        observer=observe if every or at else None,
     )[0]
     seconds = time.perf_counter() - start
     if save is not None:
-        save.mkdir(parents=True, exist_ok=True)
         np.save(save / f"{path.stem}-seed{seed}.npy", scores)
     return {
         "scene": path.stem,
@@ -68,6 +86,7 @@ def run_scene(
         "seconds": seconds,
         **evaluate_scores(scores, truth),
         "auc_by_step": curve,
+        "raw_auc_by_step": raw_curve,
     }
 
 
@@ -80,6 +99,7 @@ def run_preset(
     device: str = "cpu",
     save: Path | None = None,
     crop: tuple[int, int, int, int] | None = None,
+    at: tuple[int, ...] = (),
 ) -> list[dict]:
     """Run every scene (or those named) with every seed; print a row per run and the mean.
 
@@ -101,7 +121,7 @@ def run_preset(
         rx_auc = roc_auc(rx_scores(scene.values), truth)
         for seed in seeds:
             row = {
-                **run_scene(path, scene, truth, params, seed, every, device, save),
+                **run_scene(path, scene, truth, params, seed, every, device, save, at),
                 "rx_auc": rx_auc,
             }
             results.append(row)
@@ -117,7 +137,7 @@ def run_preset(
     worst = min(results, key=lambda r: r["auc_roc"] - r["rx_auc"])
     margin = worst["auc_roc"] - worst["rx_auc"]
     print(f"smallest margin over RX: {margin:+.4f} ({worst['scene']})")
-    if every:
+    if every or at:
         steps = sorted({step for row in results for step in row["auc_by_step"]})
         print("AUC against steps:")
         print(f"{'scene':16} " + " ".join(f"{step:>6}" for step in steps))
@@ -135,6 +155,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42])
     parser.add_argument("--scenes", nargs="+", help="scene names (default: all)")
     parser.add_argument("--every", type=int, default=0, help="record the AUC every N steps")
+    parser.add_argument(
+        "--at", type=int, nargs="+", default=[], help="also record the AUC at these steps"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument(
         "--set",
@@ -164,6 +187,7 @@ def main() -> None:
         device=args.device,
         save=args.save_scores,
         crop=args.crop,
+        at=tuple(args.at),
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

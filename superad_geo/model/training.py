@@ -24,6 +24,21 @@ ProgressCallback = Callable[[int, int], None]
 _INITIALISATION = threading.Lock()
 
 
+@dataclass(frozen=True)
+class TrainingStep:
+    """What one training step saw, for benchmarks and diagnostics (``observer``)."""
+
+    step: int
+    errors: np.ndarray
+    """float32 ``(B, y, x)``: each pixel's mean squared error over bands (its raw score)."""
+    losses: np.ndarray
+    """float64 ``(B,)``: each model's training loss."""
+    kept: np.ndarray
+    """bool ``(B, y, x)``: the pixels whose loss counted (OBPM's; every valid one without it)."""
+    taps: np.ndarray | None
+    """int64 ``(B, k², y·x)``: the AdaConv taps of this step's forward pass; None at the first."""
+
+
 def score_cube(
     cube: np.ndarray,
     *,
@@ -208,7 +223,7 @@ def train_and_score(
     seeds: Sequence[int],
     device: torch.device,
     progress: ProgressCallback | None = None,
-    observer: Callable[[int, np.ndarray], None] | None = None,
+    observer: Callable[[TrainingStep], None] | None = None,
 ) -> np.ndarray:
     """Train one fresh network per prepared cube, side by side; return their scores.
 
@@ -217,9 +232,9 @@ def train_and_score(
     the forward pass of the last ``score_average`` steps (each map divided by
     its mean before averaging when more than one), as the reference scores
     the forward pass of its last step; :func:`finish_scores` then turns these
-    errors into scores. ``observer(step, errors)``, if given, sees every step's
-    ``(B, y, x)`` error maps before that (for benchmarks of accuracy against
-    steps).
+    errors into scores. ``observer(record)``, if given, sees every step's
+    :class:`TrainingStep` (its error maps, losses, OBPM's kept pixels and the
+    AdaConv taps; for benchmarks of accuracy against steps and of divergence).
 
     Returns
     -------
@@ -259,11 +274,13 @@ def train_and_score(
         error = residual.abs().mean(dim=1)
         losses = error.index_select(0, valid_index)
         losses = pixel_loss(losses, options["loss"], options["alpha"], options["beta"])
+        keep = None
         if options["mining"]:
             keep = background_mask(losses.detach(), valid_slots, options["th"], token_mask.numel())
             losses = losses * keep
         per_model = losses.new_zeros(models).index_add_(0, model_of_pixel, losses)
-        loss = (per_model / valid_per_model).sum()
+        per_model = per_model / valid_per_model
+        loss = per_model.sum()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -272,7 +289,18 @@ def train_and_score(
         if step >= total - averaged or observer is not None:
             scores = residual.detach().pow(2).mean(dim=1)
             if observer is not None:
-                observer(step, _by_model(scores, models, height, width))
+                counted = valid.clone()
+                if keep is not None:
+                    counted[valid_index] = keep
+                observer(
+                    TrainingStep(
+                        step=step,
+                        errors=_by_model(scores, models, height, width),
+                        losses=per_model.detach().double().cpu().numpy(),
+                        kept=_by_model(counted, models, height, width).astype(bool),
+                        taps=None if taps is None else taps.cpu().numpy(),
+                    )
+                )
             if step >= total - averaged:
                 score_sum += _relative(scores, valid, models) if averaged > 1 else scores
         error_map = error.detach().masked_fill(~valid, torch.inf).view(height, width, models)
