@@ -1,8 +1,10 @@
 """superad-geo: Super-AD hyperspectral anomaly detection for georeferenced scenes.
 
 The public API. Names are imported on first use (PEP 562), so that
-``import superad_geo`` is fast and loads neither torch nor the raster stack;
-torch is loaded when something is scored with Super-AD.
+``import superad_geo`` is fast and loads neither torch nor rasterio; torch is
+loaded when something is scored with Super-AD. The import registers the
+``.superad`` accessor of xarray DataArrays (:mod:`superad_geo.accessor`),
+so it loads xarray.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from superad_geo import accessor as _accessor  # noqa: F401  (registers DataArray.superad)
 from superad_geo.errors import (
     AmbiguousInputError,
     BandSelectionError,
