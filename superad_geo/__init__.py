@@ -66,6 +66,7 @@ _LAZY: dict[str, str] = {
     "parse_band_spec": "superad_geo.scene.bands",
     "select_bands": "superad_geo.scene.bands",
     "scene_wavelengths": "superad_geo.scene.bands",
+    "crs_units": "superad_geo.scene.georeference",
     # outputs and evaluation
     "check_output": "superad_geo.files",
     "one_line": "superad_geo.files",
@@ -135,6 +136,7 @@ __all__ = [
     "result_fingerprint",
     "connect_scheduler",
     "check_scheduler_address",
+    "crs_units",
     "refuse_input_as_output",
     "refuse_unless_geotiff_name",
     "VECTOR_DRIVERS",
@@ -180,6 +182,7 @@ if TYPE_CHECKING:
     from superad_geo.pipeline.plan import open_checked, preflight, tile_plan
     from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint
     from superad_geo.scene.bands import parse_band_spec, scene_wavelengths, select_bands
+    from superad_geo.scene.georeference import crs_units
     from superad_geo.scene.io import open_scene
     from superad_geo.scene.mat import read_mat, read_mat_truth
     from superad_geo.scene.products import is_product_folder
