@@ -243,9 +243,11 @@ def render_quicklook(
     ax = fig.add_subplot(1, 1, 1)
     ax.set_facecolor("black")
     frame = map_frame(scene, height, width)
-    ax.imshow(rgba, interpolation="nearest", extent=frame.extent)
+    # a decimated pixel covers step × step scene pixels, the last ones past the scene's edge
+    drawn = map_frame(scene, h * step, w * step).extent
+    ax.imshow(rgba, interpolation="nearest", extent=drawn)
     if overlay is not None:
-        ax.imshow(overlay.rgba, interpolation="nearest", extent=frame.extent)
+        ax.imshow(overlay.rgba, interpolation="nearest", extent=drawn)
         cbar = fig.colorbar(_mappable(overlay), ax=ax, fraction=0.046, pad=0.04)
         labels = {f"{v:.3g}": v for v in overlay.ticks}  # ties give one tick
         cbar.set_ticks(list(labels.values()), labels=list(labels))
