@@ -24,7 +24,7 @@ demo: setup
 	mkdir -p $(DEMO)
 	$(BIN)/superad-geo detect examples/data/demo_scene.tif -o $(DEMO)/scores.tif --preset fast --overwrite
 	$(BIN)/superad-geo quicklook examples/data/demo_scene.tif --scores $(DEMO)/scores.tif \
-		-o $(DEMO)/quicklook.png --overwrite
+		--truth examples/data/demo_truth.tif -o $(DEMO)/quicklook.png --overwrite
 	$(BIN)/superad-geo evaluate $(DEMO)/scores.tif --truth examples/data/demo_truth.tif \
 		--plot $(DEMO)/roc.png --overwrite | tee $(DEMO)/evaluation.txt
 	@echo "demo outputs: $(DEMO)/scores.tif quicklook.png roc.png evaluation.txt"

@@ -40,13 +40,21 @@ def check_output(path: str | os.PathLike | None, overwrite: bool, what: str = "o
 
 
 def error_text(exc: BaseException) -> str:
-    """An error as one line (its first three lines joined), naming the flag that fixes it."""
+    """An error as one line (its first three lines joined), naming the flag that fixes it.
+
+    The core names the keyword that fixes an error (``exc.option``); where its
+    message writes the keyword as Python (``overwrite=True``,
+    ``bands='1-100'``), the flag takes its place (``--overwrite``,
+    ``--bands '1-100'``), else the flag is added in brackets.
+    """
     lines = [s.strip() for s in str(exc).strip().splitlines() if s.strip()]
     text = " ".join(lines[:3])
     option = getattr(exc, "option", None)
-    if option:
-        text += f" (--{option.replace('_', '-')})"
-    return text
+    if not option:
+        return text
+    flag = f"--{option.replace('_', '-')}"
+    as_flag = text.replace(f"{option}=True", flag).replace(f"{option}=", f"{flag} ")
+    return as_flag if as_flag != text else f"{text} ({flag})"
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from superad_geo_cli.options import (
 )
 from superad_geo_cli.progress import make_progress
 
-__all__ = ["check_same_grid", "evaluate", "read_scores", "read_truth"]
+__all__ = ["check_same_grid", "evaluate", "read_scores", "read_truth", "roc_figure"]
 
 
 def read_scores(path: str) -> tuple[np.ndarray, object, object]:
@@ -85,8 +85,9 @@ def check_same_grid(
     t_shape: tuple[int, ...],
     s_grid: tuple[object, object],
     t_grid: tuple[object, object],
+    what: str = "scores",
 ) -> None:
-    """Refuse scores and truth that are not on one grid (``grid`` is ``(crs, transform)``).
+    """Refuse scores (or a scene: ``what``) and truth not on one grid (``(crs, transform)``).
 
     Same size is needed, and the same transform (and CRS, where both have one).
     A truth without georeferencing (a ``.mat`` map, a raster with neither CRS
@@ -102,15 +103,15 @@ def check_same_grid(
 
     if s_shape != t_shape:
         raise InputError(
-            f"scores are {s_shape[0]}×{s_shape[1]} pixels but the truth is "
+            f"{what} {scores!r} is {s_shape[0]}×{s_shape[1]} pixels but the truth is "
             f"{t_shape[0]}×{t_shape[1]}; they must be on the same grid"
         )
     (s_crs, s_transform), (t_crs, t_transform) = s_grid, t_grid
     if not _georeferenced(*t_grid):
         if _georeferenced(*s_grid):
             raise InputError(
-                f"truth {truth!r} has no georeferencing but scores {scores!r} have; "
-                "give the truth as a raster on the scores' grid"
+                f"truth {truth!r} has no georeferencing but {what} {scores!r} has; "
+                f"give the truth as a raster on the grid of the {what}"
             )
         return
     if not _georeferenced(*s_grid):
@@ -119,12 +120,18 @@ def check_same_grid(
         s_crs is not None and t_crs is not None and s_crs != t_crs
     ):
         raise InputError(
-            f"scores {scores!r} and truth {truth!r} have the same size but not the same "
-            "CRS/transform; resample the truth onto the scores' grid"
+            f"{what} {scores!r} and truth {truth!r} have the same size but not the same "
+            f"CRS/transform; resample the truth onto the grid of the {what}"
         )
 
 
-def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title: str) -> None:
+def roc_figure(scores: np.ndarray, truth: np.ndarray, figures: dict, title: str):
+    """The ROC curve on a log false-alarm axis, beside Chang's 3-D ROC projections.
+
+    The false-alarm axis runs from one background pixel (``1 / n``) to 1, so
+    the detection rate at the first false alarms, where detectors differ, is
+    readable; points with no false alarm are drawn at ``1 / n``.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -133,15 +140,19 @@ def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title
     from superad_geo import roc_curve
 
     curve = roc_curve(scores, truth)
+    floor = 1.0 / max(int((~truth).sum()), 1)
     lo, hi = float(scores.min()), float(scores.max())
     tau = (curve.thresholds[1:] - lo) / (hi - lo) if hi > lo else np.zeros(curve.fpr.size - 1)
     fig = Figure(figsize=(10, 4.2))
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(curve.fpr, curve.tpr, color="C0", lw=1.5, label=f"AUC = {figures['auc_roc']:.4f}")
-    ax1.plot([0, 1], [0, 1], color="0.6", lw=0.8, ls="--")
-    ax1.set_xlabel("false-alarm rate $P_f$")
+    ax1.step(np.maximum(curve.fpr, floor), curve.tpr, where="post", color="C0", lw=1.5,
+             label=f"AUC = {figures['auc_roc']:.4f}")  # fmt: skip
+    chance = np.logspace(np.log10(floor), 0, 200)
+    ax1.plot(chance, chance, color="0.6", lw=0.8, ls="--", label="chance")
+    ax1.set_xscale("log")
+    ax1.set_xlabel("false-alarm rate $P_f$ (log)")
     ax1.set_ylabel("detection rate $P_d$")
-    ax1.set_xlim(0, 1)
+    ax1.set_xlim(floor, 1)
     ax1.set_ylim(0, 1.01)
     ax1.set_title("ROC")
     ax1.legend(loc="lower right")
@@ -156,9 +167,7 @@ def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title
     ax2.legend(loc="upper right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    from superad_geo import save_png
-
-    save_png(fig, path)
+    return fig
 
 
 @click.command(short_help="Score a detection against ground truth (ROC AUC, 3-D ROC).")
@@ -175,7 +184,7 @@ def _plot(path: str, scores: np.ndarray, truth: np.ndarray, figures: dict, title
     type=click.Path(dir_okay=False, path_type=str),
     default=None,
     callback=_check_output_folder,
-    help="Draw the ROC curve and the 3-D ROC projections to this PNG.",
+    help="Draw the ROC curve (log false-alarm axis) and the 3-D ROC projections to this PNG.",
 )
 @overwrite_opt
 @quiet_opt
@@ -217,7 +226,10 @@ def evaluate(scores, truth, as_json, plot, overwrite, quiet, progress) -> None:
             raise InputError(str(exc)) from None
         report(1, 2, "evaluate")
         if plot is not None:
-            _plot(plot, flat_s, flat_t, figures, f"{Path(scores).name} vs {Path(truth).name}")
+            from superad_geo import save_png
+
+            title = f"{Path(scores).name} vs {Path(truth).name}"
+            save_png(roc_figure(flat_s, flat_t, figures, title), plot)
         report(2, 2, "evaluate")
     if as_json:
         click.echo(json.dumps({k: figures[k] for k in ("auc_roc", "auc_pf", "auc_pd")}))

@@ -70,8 +70,10 @@ def describe_scene(path: str, options: superad_geo.DetectOptions) -> dict:
         "bad_bands": _ranges(bad) if bad else "",
         "wavelengths_nm": [round(float(w), 3) for w in wl] if wl is not None else None,
         "crs": crs.to_string() if crs is not None else None,
+        "geolocation": scene.attrs.get("geolocation"),
         "transform": list(transform)[:6],
         "resolution": [abs(transform.a), abs(transform.e)],
+        "resolution_units": superad_geo.crs_units(crs),
         "nodata": nodata_out,
         "method": options.method,
         "tile_size": options.tile_size,
@@ -89,6 +91,12 @@ def describe_scene(path: str, options: superad_geo.DetectOptions) -> dict:
             for t in tiles
         ],
     }
+
+
+def _no_crs(geolocation: str | None) -> str:
+    if geolocation is None:
+        return "none"
+    return f"none: sensor geometry, placed by the geolocation arrays of {geolocation}"
 
 
 @click.command(short_help="Show a scene's size, bands, CRS, nodata and detect tiles.")
@@ -136,8 +144,8 @@ def info(scene: str, as_json: bool, quiet: bool, progress: str, **opts) -> None:
             "wavelengths",
             f"{wl[0]:.1f}–{wl[-1]:.1f} nm ({len(wl)} bands)" if wl else "unknown",
         ),
-        ("CRS", d["crs"] or "none"),
-        ("pixel size", f"{d['resolution'][0]:g} × {d['resolution'][1]:g}"),
+        ("CRS", d["crs"] or _no_crs(d["geolocation"])),
+        ("pixel size", "{:g} × {:g} {}".format(*d["resolution"], d["resolution_units"])),
         ("origin", f"{d['transform'][2]:.3f}, {d['transform'][5]:.3f}"),
         ("nodata", "none" if d["nodata"] is None else str(d["nodata"])),
         (

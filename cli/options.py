@@ -372,8 +372,8 @@ progress_opt = click.option(
     type=click.Choice(PROGRESS_MODES),
     default=DEFAULTS["progress"],
     show_default=True,
-    help="Progress on stderr: a bar when stderr is a terminal (auto), one JSON object "
-    'per line ({"done", "total", "stage"}) for programs, or none.',
+    help="Progress on stderr: a bar when stderr is a terminal, else a line every 10% (auto), "
+    'one JSON object per line ({"done", "total", "stage"}) for programs, or none.',
 )
 
 

@@ -1,4 +1,4 @@
-"""``superad-geo quicklook``: a colour composite PNG with the scores as a heat overlay."""
+"""``superad-geo quicklook``: a colour composite PNG on map axes, scores over it, truth outlines."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from superad_geo_cli.common import (
     resolve_scene_path,
     show_warnings,
 )
+from superad_geo_cli.evaluate import check_same_grid, read_truth
 from superad_geo_cli.options import (
     check_input_path,
     nodata_opt,
@@ -47,7 +48,14 @@ def _rgb_callback(ctx: click.Context, param: click.Parameter, value: str | None)
     "--scores",
     default=None,
     callback=check_input_path,
-    help="Score raster on the scene's grid, drawn as a heat overlay with a colour bar.",
+    help="Score raster on the scene's grid, drawn over the composite with a colour bar.",
+)
+@click.option(
+    "--truth",
+    default=None,
+    callback=check_input_path,
+    help="Ground truth on the scene's grid (raster, non-zero = anomaly, or .mat with 'map'), "
+    "drawn as outlines.",
 )
 @output_opt
 @click.option(
@@ -75,21 +83,26 @@ def _rgb_callback(ctx: click.Context, param: click.Parameter, value: str | None)
 @overwrite_opt
 @quiet_opt
 @progress_opt
-def quicklook(scene, scores, output, composite, rgb, max_size, nodata, overwrite, quiet, progress):
-    """Draw SCENE as a colour composite PNG, with SCORES as a heat overlay.
+def quicklook(
+    scene, scores, truth, output, composite, rgb, max_size, nodata, overwrite, quiet, progress
+):
+    """Draw SCENE as a colour composite PNG, with SCORES over it and TRUTH outlined.
 
     The composite is true colour (about 640/550/460 nm) or false colour
     (colour infrared, about 860/650/550 nm) chosen from the band
-    wavelengths; without wavelengths, fixed band positions are used. Each
-    channel is stretched between its 2nd and 98th percentiles. The overlay's
-    colour and opacity grow from the median score to the 99.9th percentile;
-    nodata is transparent. Large scenes are decimated (--max-size), so only
-    a fraction of the scene is read.
+    wavelengths, named in the title; without wavelengths, fixed band
+    positions are used. Each channel is stretched between its 2nd and 98th
+    percentiles. The axes are in the scene's CRS (named under the picture),
+    or in pixels without one. Scores above the background level (the lower
+    of the 99th percentile and median + 5 MAD) are drawn opaque, coloured by
+    their rank, so that the weakest anomaly shows as well as the strongest;
+    nodata is transparent. Large scenes are decimated (--max-size; scores by
+    block maximum), so only a fraction of the scene is read.
 
     \b
     Example:
       superad-geo quicklook scene.tif -o scene.png
-      superad-geo quicklook scene.tif --scores scores.tif -o look.png --composite false
+      superad-geo quicklook scene.tif --scores scores.tif --truth truth.tif -o look.png
     """
     scene = resolve_scene_path(scene)
     show_warnings(quiet)
@@ -103,6 +116,9 @@ def quicklook(scene, scores, output, composite, rgb, max_size, nodata, overwrite
         score_map = None
         if scores is not None:
             score_map = _open_scores(scores)
+        truth_map = None
+        if truth is not None:
+            truth_map = _read_truth_on_grid(truth, scene, cube)
         band_numbers = [int(b) for b in cube["band"].values] if "band" in cube.coords else None
         rgb_idx = None
         if rgb is not None:
@@ -121,6 +137,7 @@ def quicklook(scene, scores, output, composite, rgb, max_size, nodata, overwrite
             cube,
             output,
             scores=score_map,
+            truth=truth_map,
             kind=composite,
             rgb=rgb_idx,
             max_size=max_size,
@@ -130,6 +147,16 @@ def quicklook(scene, scores, output, composite, rgb, max_size, nodata, overwrite
         report(2, 2, "quicklook")
     if not quiet:
         echo_err(f"wrote {output}")
+
+
+def _read_truth_on_grid(path: str, scene_path: str, cube):
+    """The truth as a bool array, refused unless it lies on the scene's grid."""
+    truth, _, crs, transform = read_truth(path)
+    scene_grid = (cube.rio.crs, cube.rio.transform())
+    check_same_grid(
+        scene_path, path, cube.shape[1:], truth.shape, scene_grid, (crs, transform), what="scene"
+    )
+    return truth
 
 
 def _open_scores(path: str):

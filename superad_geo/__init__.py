@@ -1,8 +1,10 @@
 """superad-geo: Super-AD hyperspectral anomaly detection for georeferenced scenes.
 
 The public API. Names are imported on first use (PEP 562), so that
-``import superad_geo`` is fast and loads neither torch nor the raster stack;
-torch is loaded when something is scored with Super-AD.
+``import superad_geo`` is fast and loads neither torch nor rasterio; torch is
+loaded when something is scored with Super-AD. The import registers the
+``.superad`` accessor of xarray DataArrays (:mod:`superad_geo.accessor`),
+so it loads xarray.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from superad_geo import accessor as _accessor  # noqa: F401  (registers DataArray.superad)
 from superad_geo.errors import (
     AmbiguousInputError,
     BandSelectionError,
@@ -63,6 +66,7 @@ _LAZY: dict[str, str] = {
     "parse_band_spec": "superad_geo.scene.bands",
     "select_bands": "superad_geo.scene.bands",
     "scene_wavelengths": "superad_geo.scene.bands",
+    "crs_units": "superad_geo.scene.georeference",
     # outputs and evaluation
     "check_output": "superad_geo.files",
     "one_line": "superad_geo.files",
@@ -132,6 +136,7 @@ __all__ = [
     "result_fingerprint",
     "connect_scheduler",
     "check_scheduler_address",
+    "crs_units",
     "refuse_input_as_output",
     "refuse_unless_geotiff_name",
     "VECTOR_DRIVERS",
@@ -177,6 +182,7 @@ if TYPE_CHECKING:
     from superad_geo.pipeline.plan import open_checked, preflight, tile_plan
     from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint
     from superad_geo.scene.bands import parse_band_spec, scene_wavelengths, select_bands
+    from superad_geo.scene.georeference import crs_units
     from superad_geo.scene.io import open_scene
     from superad_geo.scene.mat import read_mat, read_mat_truth
     from superad_geo.scene.products import is_product_folder

@@ -32,7 +32,7 @@ def check_output(dst: str | os.PathLike, *, overwrite: bool = False, what: str =
         raise OutputError(f"{what} {str(path)!r} is a folder; give a file name")
     if path.exists() and not overwrite:
         raise OutputError(
-            f"{what} {str(path)!r} exists; set overwrite to replace it", option="overwrite"
+            f"{what} {str(path)!r} exists; give overwrite=True to replace it", option="overwrite"
         )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():

@@ -163,6 +163,7 @@ def test_a_violation_is_caught(tmp_path):
     "code",
     [
         "import superad_geo",
+        "import superad_geo, xarray; assert hasattr(xarray.DataArray, 'superad'), 'no accessor'",
         "import superad_geo.pipeline, superad_geo.evaluation.threshold, superad_geo.options",
         "from superad_geo_cli.main import cli; cli(['threshold', '--help'], standalone_mode=False)",
         "from superad_geo_cli.main import cli; cli(['evaluate', '--help'], standalone_mode=False)",

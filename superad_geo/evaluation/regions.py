@@ -20,6 +20,11 @@ VECTOR_DRIVERS = {
     ".fgb": "FlatGeobuf",
 }
 
+#: Creation options per driver. GeoPackages are written as version 1.2, the
+#: version GDAL up to 3.7.0 writes (Debian 12's GDAL 3.6 and its QGIS 3.22
+#: warn on the 1.4 that newer GDAL writes by default); the layer needs nothing newer.
+VECTOR_OPTIONS: dict[str, dict[str, str]] = {"GPKG": {"VERSION": "1.2"}}
+
 
 def anomaly_regions(mask: np.ndarray, scores: np.ndarray, *, transform) -> list[dict]:
     """Connected anomaly regions of a mask as polygons with statistics.
@@ -106,9 +111,9 @@ def write_regions(
 ) -> None:
     """Write :func:`anomaly_regions` to a vector file (atomically).
 
-    The format follows the extension: ``.gpkg`` (GeoPackage), ``.geojson``/
-    ``.json`` (GeoJSON) or ``.fgb`` (FlatGeobuf). An empty region list gives
-    a valid file with no feature.
+    The format follows the extension: ``.gpkg`` (GeoPackage 1.2, which every
+    GDAL since 2.2 reads without warning), ``.geojson``/``.json`` (GeoJSON) or
+    ``.fgb`` (FlatGeobuf). An empty region list gives a valid file with no feature.
     """
     import pyogrio.raw
     import shapely
@@ -134,4 +139,5 @@ def write_regions(
             driver=driver,
             geometry_type="MultiPolygon",
             crs=crs_text,
+            dataset_options=VECTOR_OPTIONS.get(driver),
         )

@@ -272,7 +272,8 @@ def threshold_raster(
     Raises
     ------
     InputError
-        If ``src`` cannot be read as a raster.
+        If ``src`` cannot be read as a raster, or ``vector`` is asked of scores in
+        sensor geometry (placed by geolocation arrays, without a map grid).
     NoValidPixelsError
         If no pixel has a score.
     OutputError
@@ -299,6 +300,11 @@ def threshold_raster(
     except RasterioIOError as exc:
         raise InputError(f"cannot read {str(src)!r} as a raster: {exc}") from None
     with ds:
+        if vector is not None and ds.crs is None and ds.tags(ns="GEOLOCATION"):
+            raise InputError(
+                f"{str(src)!r} is in sensor geometry, placed by geolocation arrays: polygons "
+                "need a map grid; warp the scores first (gdalwarp -geoloc -t_srs ...)"
+            )
         blocks = _block_reader(ds, block_rows)
         n, lo, hi = 0, np.inf, -np.inf
         for _, arr in blocks():
@@ -343,6 +349,7 @@ def threshold_raster(
             overwrite=overwrite,
             resampling="NEAREST",
             colormap=MASK_COLOURS,
+            geolocation=ds.tags(ns="GEOLOCATION"),
         )
         n_flagged = flagged[0]
         n_regions = None

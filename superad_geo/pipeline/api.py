@@ -45,6 +45,7 @@ from superad_geo.options import DEFAULTS, split_options
 from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback
 from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint, tile_loader
 from superad_geo.pipeline.tasks import mosaic_strips, score_tiles
+from superad_geo.scene.geolocation import geolocation_metadata
 from superad_geo.scene.io import order_dims, output_nodata
 from superad_geo.scene.statistics import SceneStatistics
 from superad_geo.scene.tiling import Window
@@ -218,6 +219,8 @@ def detect(
             "parameters": json.dumps(run.parameters, sort_keys=True, default=str),
         },
     )
+    if "geolocation" in run.scene.attrs:
+        out.attrs["geolocation"] = run.scene.attrs["geolocation"]
     if run.scene.rio.crs is not None:
         out = out.rio.write_crs(run.scene.rio.crs)
     out = out.rio.write_transform(run.scene.rio.transform())
@@ -264,7 +267,9 @@ def detect_file(
         Any GDAL raster (GeoTIFF, ENVI, VRT, ``/vsis3/...``) or ``.mat`` cube.
     dst : path
         Output score raster: single-band float32 COG with the input's CRS,
-        transform and nodata (NaN when the input has none), written atomically.
+        transform and nodata (NaN when the input has none), written atomically;
+        a sensor-geometry input with a ``_loc`` file gives scores in sensor
+        geometry with GDAL's ``GEOLOCATION`` domain pointing at that file.
     overwrite : bool
         Replace existing outputs.
     mask_out : path, optional
@@ -332,6 +337,7 @@ def detect_file(
         tags=tags,
         overwrite=True,
         work_dir=work,
+        geolocation=_geolocation_of(run.scene),
     )
     mask_path, threshold = None, None
     if mask_out is not None:
@@ -354,6 +360,12 @@ def detect_file(
         resumed=sum(1 for c in counts if c == "resumed"),
         statistics=run.stats,
     )
+
+
+def _geolocation_of(scene: xr.DataArray) -> dict[str, str] | None:
+    """The ``GEOLOCATION`` domain of the scores of a sensor-geometry scene with a ``_loc`` file."""
+    loc = scene.attrs.get("geolocation")
+    return geolocation_metadata(loc) if loc else None
 
 
 __all__ = ["FileResult", "detect", "detect_file"]

@@ -11,7 +11,8 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from superad_geo.scene.bands import scene_wavelengths, select_bands
 from superad_geo.scene.io import open_scene, prepare_scene
 from superad_geo.scene.roi import read_roi
 from superad_geo.scene.statistics import SceneStatistics, scene_statistics
-from superad_geo.scene.tiling import Tile, tile_windows
+from superad_geo.scene.tiling import Tile, cheaper_tile_size, tile_windows, work_ratio
 from superad_geo.scene.validity import declares_nodata, read_filled
 
 #: Rows of the mosaic assembled at a time when writing.
@@ -36,6 +37,12 @@ WRITE_ROWS = 512
 
 #: Version of the work-folder layout; bump when tile files change meaning.
 WORK_FORMAT = 1
+
+#: A tiling scoring more than this many pixels per scene pixel (halo and overlap
+#: scored again by every tile) is warned about, naming a tile size that scores
+#: at most :data:`CHEAP_RATIO` times the scene.
+WORK_RATIO_WARNING = 2.0
+CHEAP_RATIO = 1.5
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -100,14 +107,43 @@ def tile_plan(scene: xr.DataArray, options: DetectOptions) -> tuple[DetectOption
         If the tile size, overlap and halo make no tiling of this scene.
     """
     resolved = resolve(options)
+    shape = (scene.sizes["y"], scene.sizes["x"])
     tiles = tile_windows(
-        (scene.sizes["y"], scene.sizes["x"]),
+        shape,
         resolved.tile_size,
         resolved.overlap,
         halo=resolved.halo,
         transform=scene.rio.transform(),
     )
+    warn_costly_tiling(shape, resolved)
     return resolved, tiles
+
+
+def warn_costly_tiling(shape: tuple[int, int], resolved: DetectOptions) -> None:
+    """Warn when the tiles' halo and overlap make the detector score over 2× the scene's pixels.
+
+    The warning names a tile size that scores at most 1.5× (or the least).
+    """
+    ratio = work_ratio(shape, resolved.tile_size, resolved.overlap, resolved.halo)
+    if ratio <= WORK_RATIO_WARNING:
+        return
+    overlaps = _as_tuple(resolved.overlap)
+    better, better_ratio = cheaper_tile_size(
+        shape, resolved.tile_size, max(overlaps), resolved.halo, CHEAP_RATIO
+    )
+    size = "×".join(str(v) for v in _as_tuple(resolved.tile_size))
+    overlap = "×".join(str(v) for v in overlaps)
+    warnings.warn(
+        f"tiles of {size} px with a {overlap}-px overlap and a {resolved.halo}-px halo make "
+        f"the detector process {ratio:.1f}× the scene's {shape[0]}×{shape[1]} pixels; "
+        f"a tile size of {better} px would process {better_ratio:.1f}×",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _as_tuple(value: int | Sequence[int]) -> tuple[int, ...]:
+    return (int(value),) if isinstance(value, int) else tuple(int(v) for v in value)
 
 
 def preflight(src: Any, options: DetectOptions) -> xr.DataArray:

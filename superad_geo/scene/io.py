@@ -34,6 +34,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
 from superad_geo.errors import AmbiguousInputError, InputError
 from superad_geo.scene.band_metadata import read_band_metadata, wavelength_factor
+from superad_geo.scene.geolocation import find_geolocation
 from superad_geo.scene.mat import read_mat
 from superad_geo.scene.products.cube import ProductCube
 
@@ -72,7 +73,9 @@ def open_scene(
         ``(band, y, x)`` float32, dask-backed, nodata as NaN, scale/offset
         applied, with CRS and transform (if any), coordinates ``band``,
         ``wavelength``, ``fwhm``, ``bbl``, and the raw nodata value as
-        ``rio.encoded_nodata``.
+        ``rio.encoded_nodata``. A sensor-geometry scene with a ``_loc``
+        companion (AVIRIS-3, PRISM radiance) has no CRS; ``attrs["geolocation"]``
+        is then the path of that file (:mod:`superad_geo.scene.geolocation`).
 
     Raises
     ------
@@ -110,6 +113,9 @@ def open_gdal_cube(path: str, chunks: Mapping[str, int] | None) -> ProductCube:
                 refuse_container(path, ds)
                 meta = read_band_metadata(ds)
                 count, driver = ds.count, ds.driver
+                geolocation = None
+                if ds.crs is None and ds.transform.is_identity and not ds.gcps[0]:
+                    geolocation = find_geolocation(path, ds.height, ds.width)
             chunks = dict(chunks) if chunks is not None else default_chunks(count, 4)
             raw = rioxarray.open_rasterio(path, chunks=chunks, mask_and_scale=False, lock=False)
     except RasterioIOError as exc:
@@ -123,6 +129,7 @@ def open_gdal_cube(path: str, chunks: Mapping[str, int] | None) -> ProductCube:
         transform=raw.rio.transform(),
         crs=raw.rio.crs,
         product=driver,
+        geolocation=geolocation,
     )
 
 
@@ -194,6 +201,8 @@ def _scene_from_product(product: ProductCube, path: str, nodata: float | None) -
             "long_name": "radiance or reflectance",
         },
     )
+    if product.geolocation is not None:
+        scene.attrs["geolocation"] = product.geolocation
     scene = scene.rio.write_crs(product.crs) if product.crs is not None else scene
     scene = scene.rio.write_transform(transform)
     return scene.rio.write_nodata(raw_nodata if raw_nodata is not None else np.nan, encoded=True)

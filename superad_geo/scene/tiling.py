@@ -191,6 +191,51 @@ def tile_windows(
     return tiles
 
 
+def _padded_length(length: int, size: int, overlap: int, halo: int) -> int:
+    """Pixels scored along one axis: the tiles' padded extents, summed."""
+    size = min(size, length)
+    overlap = 0 if size == length else overlap
+    return sum(
+        min(s + size + halo, length) - max(s - halo, 0) for s in tile_starts(length, size, overlap)
+    )
+
+
+def work_ratio(
+    shape: tuple[int, int], size: int | Sequence[int], overlap: int | Sequence[int], halo: int
+) -> float:
+    """Pixels a tiling scores (each tile's padded window, summed) per pixel of the scene.
+
+    ``(Σ padded rows) · (Σ padded columns) / (rows · cols)``: 1 for one tile,
+    more as the halo and the overlap are scored again by every tile.
+
+    >>> round(work_ratio((128, 128), 64, 16, 40), 1), work_ratio((128, 128), 128, 16, 40)
+    (6.6, 1.0)
+    """
+    rows, cols = (int(v) for v in shape)
+    (size_r, size_c), (ov_r, ov_c) = _pair(size, "size"), _pair(overlap, "overlap")
+    scored = _padded_length(rows, size_r, ov_r, halo) * _padded_length(cols, size_c, ov_c, halo)
+    return scored / (rows * cols)
+
+
+def cheaper_tile_size(
+    shape: tuple[int, int], size: int | Sequence[int], overlap: int, halo: int, target: float
+) -> tuple[int, float]:
+    """The smallest square tile size, a multiple of 64 above ``size``, scoring at most ``target``×.
+
+    Where none does, the one scoring least. Returns the size and its :func:`work_ratio`.
+
+    >>> cheaper_tile_size((128, 128), 64, 16, 40, 1.5)
+    (128, 1.0)
+    """
+    longest = max(int(v) for v in shape)
+    start = max(_pair(size, "size")) // 64 + 1
+    candidates = [64 * k for k in range(start, max(start, -(-longest // 64)) + 1)]
+    ratios = [(work_ratio(shape, c, min(overlap, c - 1), halo), c) for c in candidates]
+    fitting = [c for r, c in ratios if r <= target]
+    best = fitting[0] if fitting else min(ratios)[1]
+    return best, dict((c, r) for r, c in ratios)[best]
+
+
 def _check(size: int, overlap: int) -> None:
     if size < 1:
         raise TilingError(f"tile size must be >= 1 pixel, got {size}")

@@ -58,6 +58,7 @@ def write_cog(
     work_dir: str | os.PathLike | None = None,
     resampling: str = "AVERAGE",
     colormap: Mapping[int, tuple[int, int, int, int]] | None = None,
+    geolocation: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a single-band COG from ``(window, array)`` blocks, atomically.
 
@@ -70,7 +71,8 @@ def write_cog(
     shape : (int, int)
         Raster size (rows, cols).
     transform, crs
-        Georeference; ``crs`` None writes no CRS.
+        Georeference; ``crs`` None writes no CRS, ``transform`` None (or the
+        identity) no geotransform.
     nodata : float or None
         Nodata value written in the file.
     dtype : str
@@ -85,6 +87,9 @@ def write_cog(
         Overview resampling (``"AVERAGE"`` for scores, ``"NEAREST"`` for masks).
     colormap : mapping, optional
         Colour table (value → RGBA) of a byte raster, e.g. a mask's.
+    geolocation : mapping, optional
+        GDAL's ``GEOLOCATION`` metadata domain of a raster in sensor geometry
+        (:func:`superad_geo.scene.geolocation.geolocation_metadata`).
 
     Returns
     -------
@@ -113,8 +118,9 @@ def write_cog(
         "tiled": True,
         "blockxsize": COG_BLOCKSIZE,
         "blockysize": COG_BLOCKSIZE,
-        "transform": transform if transform is not None else Affine.identity(),
     }
+    if transform is not None and not transform.is_identity:
+        profile["transform"] = transform  # else no geotransform: pixel grid, or geolocation arrays
     if crs is not None:
         profile["crs"] = crs
     try:
@@ -123,6 +129,8 @@ def write_cog(
             out.set_band_description(1, description)
             if colormap is not None:
                 out.write_colormap(1, dict(colormap))
+            if geolocation:
+                out.update_tags(ns="GEOLOCATION", **dict(geolocation))
             for window, array in blocks:
                 out.write(
                     np.asarray(array, dtype=dtype),
@@ -136,6 +144,8 @@ def write_cog(
             "RESAMPLING": resampling,
             "NUM_THREADS": 1,
         }
+        if geolocation:
+            options["COPY_SRC_MDD"] = "YES"  # the COG driver drops other domains by default
         count = _overview_count(rows, cols)
         options["OVERVIEWS"] = "AUTO" if count else "NONE"
         if count:

@@ -147,9 +147,11 @@ def test_existing_output_is_kept(run, data_dir, tmp_path):
     out.write_bytes(b"an earlier result")
     result = run("detect", data_dir / "scene.tif", "-o", out, "--method", "rx")
     assert result.exit_code == 2
-    assert "exists; set overwrite to replace it (--overwrite)" in result.stderr
+    assert "exists; give --overwrite to replace it" in result.stderr  # the flag, not the keyword
     _no_traceback(result)
     assert out.read_bytes() == b"an earlier result"
+    with pytest.raises(superad_geo.OutputError, match="give overwrite=True to replace it"):
+        superad_geo.detect_file(data_dir / "scene.tif", out, method="rx")
     result = run("detect", data_dir / "scene.tif", "-o", out, "--method", "rx", "--overwrite")
     assert result.exit_code == 0, result.output
     with rasterio.open(out) as ds:
@@ -260,3 +262,12 @@ def test_mask_out_agrees_with_threshold(run, data_dir, tmp_path):
     assert result.exit_code == 0, result.output
     with rasterio.open(mask) as a, rasterio.open(tmp_path / "mask2.tif") as b:
         assert np.array_equal(a.read(1), b.read(1))
+
+
+def test_error_names_the_flag_where_the_core_names_the_keyword(run, data_dir, tmp_path):
+    out = tmp_path / "s.tif"
+    result = run("detect", data_dir / "scene.mat", "-o", out, "--drop-water-bands")
+    assert result.exit_code == 2
+    assert "(e.g. --bands '1-100,120-150')" in result.stderr and "bands=" not in result.stderr
+    with pytest.raises(superad_geo.BandSelectionError, match=r"e\.g\. bands='1-100,120-150'"):
+        superad_geo.detect_file(data_dir / "scene.mat", out, drop_water_bands=True)

@@ -73,6 +73,28 @@ def test_table_plot_and_nodata(run, tmp_path, helpers):
     assert (tmp_path / "roc.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_roc_is_drawn_on_a_log_false_alarm_axis(cube_truth):
+    from sklearn.metrics import roc_curve as sk_roc_curve
+
+    from superad_geo import evaluate_scores
+    from superad_geo_cli.evaluate import roc_figure
+
+    cube, truth = cube_truth
+    scores = _rx(np.moveaxis(cube, 0, -1)).ravel()
+    labels = truth.ravel() != 0
+    fig = roc_figure(scores, labels, evaluate_scores(scores, labels), "rx vs truth")
+    roc = fig.axes[0]
+    n_background = int((~labels).sum())
+    assert roc.get_xscale() == "log"
+    assert roc.get_xlim() == pytest.approx((1 / n_background, 1.0))
+    # the curve drawn is scikit-learn's ROC, points without false alarm at 1 / n
+    fpr, tpr, _ = sk_roc_curve(labels, scores, drop_intermediate=False)
+    x, y = roc.lines[0].get_data()
+    drawn = set(zip(np.round(x, 12), np.round(y, 12), strict=True))
+    expected = zip(np.round(np.maximum(fpr, 1 / n_background), 12), np.round(tpr, 12), strict=True)
+    assert set(expected) <= drawn
+
+
 def test_bad_truth(run, tmp_path, helpers):
     _write_scores(tmp_path / "s.tif", np.ones((10, 12)))
     helpers.write_truth_tif(tmp_path / "t.tif", np.zeros((11, 12), dtype=np.uint8))

@@ -99,3 +99,64 @@ def test_quicklook_bad_inputs(run, data_dir, tmp_path):
     assert not out.exists()
     result = run("quicklook", data_dir / "scene.tif", "-o", tmp_path / "no" / "look.png")
     assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_quicklook_outlines_the_truth_on_map_axes(run, data_dir, tmp_path, helpers):
+    out = tmp_path / "look.png"
+    result = run("quicklook", data_dir / "scene.tif", "--truth", data_dir / "truth.tif", "-o", out)
+    assert result.exit_code == 0, result.output
+    image = imread(out)[..., :3]
+    cyan = (image[..., 0] < 0.1) & (image[..., 1] > 0.9) & (image[..., 2] > 0.9)
+    assert cyan.sum() > 50  # the three targets' outlines
+    plain = tmp_path / "plain.png"
+    assert run("quicklook", data_dir / "scene.tif", "-o", plain).exit_code == 0
+    image = imread(plain)[..., :3]
+    assert not ((image[..., 0] < 0.1) & (image[..., 1] > 0.9) & (image[..., 2] > 0.9)).any()
+    # a .mat scene takes its own .mat truth (pixel axes)
+    result = run("quicklook", data_dir / "scene.mat", "--truth", data_dir / "scene.mat",
+                 "-o", tmp_path / "mat.png")  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_quicklook_refuses_a_truth_off_the_grid(run, data_dir, tmp_path, helpers, cube_truth):
+    _, truth = cube_truth
+    shifted = helpers.TRANSFORM * helpers.TRANSFORM.translation(1, 0)
+    helpers.write_truth_tif(tmp_path / "t.tif", truth, transform=shifted)
+    out = tmp_path / "look.png"
+    result = run("quicklook", data_dir / "scene.tif", "--truth", tmp_path / "t.tif", "-o", out)
+    assert result.exit_code == 2 and "not the same CRS/transform" in result.stderr
+    assert "scene" in result.stderr and not out.exists()
+
+
+def test_info_pixel_size_has_units(run, data_dir):
+    result = run("info", data_dir / "scene.tif")
+    assert result.exit_code == 0, result.output
+    assert "pixel size:  30 × 30 m" in result.stdout
+    result = run("info", data_dir / "scene.mat", "--json")
+    assert json.loads(result.stdout)["resolution_units"] == "px"
+
+
+def test_a_costly_tiling_is_warned_about_with_a_better_size(run, data_dir):
+    # 40 × 44 pixels in 16-px tiles with a 40-px halo: every tile reads nearly the whole scene
+    result = run("info", data_dir / "scene.tif", "--tile-size", "16", "--overlap", "4")
+    assert result.exit_code == 0, result.output
+    assert (
+        "Warning: tiles of 16 px with a 4-px overlap and a 40-px halo make the detector "
+        "process 12.0× the scene's 40×44 pixels; a tile size of 64 px would process 1.0×"
+    ) in result.stderr
+    one_tile = run("info", data_dir / "scene.tif", "--tile-size", "64")
+    assert "Warning" not in one_tile.stderr
+    rx = run("info", data_dir / "scene.tif", "--tile-size", "16", "--method", "rx")
+    assert "Warning" not in rx.stderr  # RX reads tiles without halo or overlap
+
+
+def test_info_names_the_geolocation_of_sensor_geometry(run, helpers):
+    rdn = helpers.HAD.parent / "products/prism-envi/prm20231110t071521_rdn_two_px"
+    if not rdn.exists():
+        pytest.skip("shared PRISM piece not available")
+    result = run("info", rdn, "--method", "rx", "--json")
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["crs"] is None and d["geolocation"] == str(rdn).replace("_rdn", "_loc")
+    text = run("info", rdn, "--method", "rx").stdout
+    assert "CRS:         none: sensor geometry, placed by the geolocation arrays of" in text

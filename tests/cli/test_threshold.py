@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pyogrio
 import pytest
@@ -72,6 +77,30 @@ def test_far_mask_and_vector_line_up(run, tmp_path, scores_tif):
     assert n_pixels[hit] == 2
 
 
+#: Debian 12's ogrinfo (GDAL 3.6, which its QGIS 3.22 uses), installed by ``make qgis``.
+SYSTEM_OGRINFO = Path("/usr/bin/ogrinfo")
+
+
+def test_geopackage_is_version_1_2_and_opens_without_warning(run, tmp_path, scores_tif):
+    path, _, _ = scores_tif
+    vec = tmp_path / "regions.gpkg"
+    result = run("threshold", path, "-o", tmp_path / "mask.tif", "--far", "0.004",
+                 "--vector", vec, "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(vec) as db:
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        user_version = db.execute("PRAGMA user_version").fetchone()[0]
+    assert application_id.to_bytes(4, "big") == b"GPKG" and user_version == 10200
+    if not SYSTEM_OGRINFO.exists():
+        pytest.skip(f"no system GDAL ({SYSTEM_OGRINFO} is missing; `make qgis` installs it)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GDAL_", "PROJ_"))}
+    done = subprocess.run([str(SYSTEM_OGRINFO), "-ro", "-so", "-al", str(vec)],
+                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "partially supported" not in done.stdout + done.stderr
+    assert "Feature Count: 3" in done.stdout and "Multi Polygon" in done.stdout
+
+
 def test_quantile_and_geojson(run, tmp_path, scores_tif):
     path, s, valid = scores_tif
     out = tmp_path / "mask.tif"
@@ -118,6 +147,6 @@ def test_not_a_raster_and_existing_output(run, tmp_path, scores_tif):
     out.write_bytes(b"precious")
     result = run("threshold", path, "-o", out, "--far", "0.01")
     assert result.exit_code == 2
-    assert "exists; set overwrite to replace it (--overwrite)" in result.stderr
+    assert "exists; give --overwrite to replace it" in result.stderr
     assert out.read_bytes() == b"precious"
     assert run("threshold", path, "-o", out, "--far", "0.01", "--overwrite").exit_code == 0

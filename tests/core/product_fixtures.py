@@ -12,6 +12,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import rasterio
 from click.testing import CliRunner
 
 from superad_geo_cli.main import cli
@@ -131,6 +132,51 @@ def make_prisma(
         attrs["Product_LRcorner_easting"] = np.float32(PRISMA_UL[0] + 30.0 * (samples - 1))
         attrs["Product_LRcorner_northing"] = np.float32(PRISMA_UL[1] - 30.0 * (lines - 1))
     return path
+
+
+#: UTM zone 11N position of the shared AVIRIS-3 spectrum's pixel (-115.383286 E, 35.551781 N).
+AVIRIS3_UTM = ("EPSG:32611", 646537.04, 3935438.50)
+
+
+def make_airborne_line(
+    folder: Path, spectrum: np.ndarray, *, rows: int = 30, cols: int = 24, seed: int = 0
+) -> tuple[Path, tuple[int, int], np.ndarray]:
+    """A sensor-geometry radiance line in the AVIRIS-3 L1B layout, around a real spectrum.
+
+    ``<name>_rdn.img`` (ENVI, float32, BSQ: the spectrum scaled by a smooth
+    field, with noise and one pixel of the reversed spectrum) and
+    ``<name>_loc.img`` (ENVI, float64: longitude, latitude, elevation of
+    each pixel centre): 5 m pixels on a line flown on a heading of 30°, no
+    map info.
+
+    Returns
+    -------
+    rdn path, (row, col) of the anomalous pixel, its (easting, northing) in
+    :data:`AVIRIS3_UTM`'s CRS.
+    """
+    from rasterio.warp import transform as warp_transform
+
+    rng = np.random.default_rng(seed)
+    bands = spectrum.size
+    r, c = np.mgrid[0:rows, 0:cols].astype(np.float64)
+    field = 0.8 + 0.2 * np.sin(r / 7.0) * np.cos(c / 5.0)
+    cube = spectrum[:, None, None] * field[None] * (1 + rng.normal(0, 0.01, (bands, rows, cols)))
+    anomaly = (rows // 2 + 1, cols // 3)
+    cube[:, anomaly[0], anomaly[1]] = spectrum[::-1]
+    heading = np.radians(30.0)  # along-track direction, clockwise from north
+    crs, east0, north0 = AVIRIS3_UTM
+    along, across = -5.0 * r, 5.0 * c  # lines run backwards along the heading, samples across
+    east = east0 + along * np.sin(heading) + across * np.cos(heading)
+    north = north0 + along * np.cos(heading) - across * np.sin(heading)
+    lon, lat = warp_transform(crs, "EPSG:4326", east.ravel(), north.ravel())
+    loc = np.stack([np.reshape(lon, (rows, cols)), np.reshape(lat, (rows, cols))])
+    loc = np.concatenate([loc, np.full((1, rows, cols), 790.0)])
+    rdn, loc_path = folder / "AV3_line_rdn.img", folder / "AV3_line_loc.img"
+    for path, data in ((rdn, cube.astype(np.float32)), (loc_path, loc)):
+        with rasterio.open(path, "w", driver="ENVI", width=cols, height=rows,
+                           count=data.shape[0], dtype=data.dtype) as ds:  # fmt: skip
+            ds.write(data)
+    return rdn, anomaly, np.array([east[anomaly], north[anomaly]])
 
 
 def info_and_rx(path: Path, out: Path) -> str:

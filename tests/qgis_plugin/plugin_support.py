@@ -19,9 +19,11 @@ QGIS_PYTHON = Path(os.environ.get("SUPERAD_QGIS_PYTHON", "/usr/bin/python3"))
 #: The folder of this interpreter's scripts, where ``pip install`` put ``superad-geo``.
 VENV_BIN = Path(sys.executable).parent
 
-# the plugin package and its build script, importable without QGIS
-if str(PLUGIN_ROOT) not in sys.path:
-    sys.path.insert(0, str(PLUGIN_ROOT))
+# the plugin package and its build script, importable without QGIS; the core
+# tests' product fixtures (an airborne flight line), for the end-to-end tests
+for folder in (PLUGIN_ROOT, REPO / "tests" / "core"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 
 def qgis_process_missing() -> str | None:

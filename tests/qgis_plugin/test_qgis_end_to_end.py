@@ -7,15 +7,22 @@ sees torch. Outputs must keep the scene's grid: CRS, transform and size.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pyogrio
 import pytest
 import rasterio
-from plugin_support import VENV_BIN, json_result
+from plugin_support import REPO, VENV_BIN, json_result
+from product_fixtures import AVIRIS3_UTM, make_airborne_line
 
 pytestmark = pytest.mark.qgis
 
 #: Few steps keep the run short; the issue's acceptance command uses STEPS=20.
 STEPS = 20
+SHARED = REPO.parent / "shared" / "data"
+if not SHARED.is_dir():  # running from another checkout
+    SHARED = Path("/work/shared/data")
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +63,35 @@ def test_rx_scores_mask_and_polygons(qgis_profile, scene, tmp_path):
     assert dtype == "uint8"
     assert flagged[20:22, 20:22].all() and flagged.sum() <= 8
     assert polygons.stat().st_size > 0
+    # QGIS 3.22's GDAL 3.6 reads the GeoPackage without "may only be partially supported"
+    copy = tmp_path / "copy.geojson"
+    loaded = qgis_profile.run_algorithm("native:savefeatures", {"INPUT": polygons, "OUTPUT": copy})
+    json_result(loaded)
+    assert "partially supported" not in loaded.stderr and "Warning 1" not in loaded.stderr
+    assert pyogrio.read_info(copy)["features"] == pyogrio.read_info(polygons)["features"] >= 1
+
+
+def test_qgis_warp_places_scores_in_sensor_geometry(qgis_profile, tmp_path):
+    """AVIRIS-3-like radiance with a ``_loc`` file: scores warped by QGIS's Warp (-geoloc)."""
+    aviris3 = SHARED / "products/aviris3-envi/AV320250308t200738_rdn.img"
+    if not aviris3.exists():
+        pytest.skip("shared AVIRIS-3 piece not available")
+    with rasterio.open(aviris3) as src:
+        spectrum = src.read()[:, 0, 0]
+    rdn, _, position = make_airborne_line(tmp_path, spectrum)
+    scores = tmp_path / "scores.tif"
+    json_result(qgis_profile.run_algorithm("superad:rx", {"INPUT": rdn, "OUTPUT": scores}))
+    with rasterio.open(scores) as src:
+        assert src.crs is None and src.tags(ns="GEOLOCATION")["X_BAND"] == "1"
+    warped = tmp_path / "warped.tif"
+    parameters = {"INPUT": scores, "TARGET_CRS": AVIRIS3_UTM[0], "RESAMPLING": 0,
+                  "EXTRA": "-geoloc", "OUTPUT": warped}  # fmt: skip
+    json_result(qgis_profile.run_algorithm("gdal:warpreproject", parameters))
+    with rasterio.open(warped) as src:
+        values = src.read(1, masked=True)
+        row, col = np.unravel_index(np.ma.argmax(values), values.shape)
+        assert src.crs.to_epsg() == 32611
+        assert np.hypot(*(np.array(src.xy(row, col)) - position)) < 1.5 * abs(src.transform.a)
 
 
 def test_detect_writes_a_georeferenced_score_raster(qgis_profile, scene, tmp_path):

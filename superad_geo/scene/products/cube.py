@@ -22,3 +22,5 @@ class ProductCube:
     """A CRS rasterio/rioxarray accepts, or None."""
     product: str
     """Short product name, e.g. ``"NEON AOP reflectance"``."""
+    geolocation: str | None = None
+    """The ``_loc`` file placing a sensor-geometry cube (:mod:`superad_geo.scene.geolocation`)."""
