@@ -1,0 +1,86 @@
+"""What a Super-AD run will cost on this machine: measured unit costs, extrapolated.
+
+Training time grows with pixels × steps; SLIC with pixels × iterations.
+:func:`unit_costs` measures both once per process (a few training steps and
+SLIC iterations on a random 128 × 128 cube of the scene's band count, about
+a second), and :func:`training_seconds` / :func:`slic_seconds` extrapolate
+them to a run's tiles or crops. A tile's forward pass alone (scene
+training's scoring) is taken as a third of a training step.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from superad_geo.model.devices import resolve_device
+
+#: Side of the random cube the unit costs are measured on (scene training's crop).
+PROBE_SIDE = 128
+#: A forward pass without gradients, as a share of a training step.
+FORWARD_SHARE = 1 / 3
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """Seconds per pixel of one training step and of one SLIC iteration, on this machine."""
+
+    step: float
+    slic_iteration: float
+
+
+@functools.cache
+def unit_costs(bands: int, device: str = "cpu", threads: int | None = None) -> UnitCosts:
+    """Measure one training step's and one SLIC iteration's seconds per pixel.
+
+    Trains the default network for four steps on a random ``(bands, 128, 128)``
+    cube with ``threads`` torch threads (None: as set) and times the last
+    three; SLIC's cost is timed on the same cube. Cached per process.
+    """
+    from superad_geo.model.presets import resolve_params
+    from superad_geo.model.superpixels import composite, segment
+    from superad_geo.model.training import prepare_cube, train_and_score
+
+    cube = np.random.default_rng(0).random((bands, PROBE_SIDE, PROBE_SIDE), dtype=np.float32)
+    pixels = PROBE_SIDE * PROBE_SIDE
+    options = resolve_params("default", steps=4, slic_iterations=10, rx_weight=0)
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    try:
+        prepared = prepare_cube(cube, options)
+        image = composite(prepared.scaled, prepared.valid, "pca")
+        start = time.perf_counter()
+        segment(image, prepared.valid, n_segments=160, compactness=0.01, max_num_iter=10)
+        slic = (time.perf_counter() - start) / (10 * pixels)
+        stamps: list[float] = []
+        train_and_score(
+            [prepared],
+            options,
+            seeds=[0],
+            device=resolve_device(device),
+            observer=lambda _: stamps.append(time.perf_counter()),
+        )
+    finally:
+        torch.set_num_threads(before)
+    step = float(np.median(np.diff(stamps))) / pixels
+    return UnitCosts(step=step, slic_iteration=slic)
+
+
+def training_seconds(costs: UnitCosts, pixels: int, steps: int) -> float:
+    """Seconds to train ``steps`` steps on ``pixels`` pixels (one tile or crop)."""
+    return costs.step * pixels * steps
+
+
+def forward_seconds(costs: UnitCosts, pixels: int, passes: int) -> float:
+    """Seconds of ``passes`` forward passes without gradients over ``pixels`` pixels."""
+    return costs.step * FORWARD_SHARE * pixels * passes
+
+
+def slic_seconds(costs: UnitCosts, pixels: int, iterations: int) -> float:
+    """Seconds of SLIC over ``pixels`` pixels for ``iterations`` iterations."""
+    return costs.slic_iteration * pixels * iterations
