@@ -133,10 +133,12 @@ def constant_spectrum_share(cube: np.ndarray, valid: np.ndarray) -> float:
     count = int(valid.sum())
     if count == 0:
         return 0.0
+    whole = bool(valid.all())
     hashes = np.zeros(count, dtype=np.uint64)
     for band in cube:
-        bits = np.ascontiguousarray(band[valid], dtype=np.float32).view(np.uint32)
-        hashes = (hashes * _FNV_PRIME) ^ bits.astype(np.uint64)
+        values = band.ravel() if whole else band[valid]
+        hashes *= _FNV_PRIME
+        hashes ^= np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
     _, counts = np.unique(hashes, return_counts=True)
     return float(counts.max() / count)
 
