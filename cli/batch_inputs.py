@@ -8,6 +8,7 @@ is named twice, and that every output is a file of its own inside
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
@@ -96,9 +97,16 @@ def _read_list(path: Path) -> list[str]:
     return lines
 
 
+@functools.cache
+def _is_product_folder(folder: str) -> bool:
+    """:func:`superad_geo.is_product_folder`, looked at once per folder (a glob's many files)."""
+    return superad_geo.is_product_folder(folder)
+
+
 def _as_scene(path: str) -> str:
-    """``path``, or the product it is a part of (a product is one scene, never its parts)."""
-    return superad_geo.product_containing(path) or path
+    """``path``, or the product folder it is a part of (a product is one scene, never its parts)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return folder if os.path.isfile(path) and _is_product_folder(folder) else path
 
 
 def _expand_pattern(pattern: str) -> list[str]:
@@ -161,6 +169,7 @@ def expand_inputs(inputs: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
     click.BadParameter
         If a path does not exist or nothing is found.
     """
+    _is_product_folder.cache_clear()  # a folder is looked at once per command
     scenes = [pair for item in inputs for pair in _expand_one(item)]
     if not scenes:
         raise click.BadParameter("no scene found in the inputs", param_hint="INPUT")

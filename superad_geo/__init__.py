@@ -51,7 +51,6 @@ _LAZY: dict[str, str] = {
     "make_scene": "superad_geo.scene.synthetic",
     "is_product_folder": "superad_geo.scene.products",
     "is_product": "superad_geo.scene.products",
-    "product_containing": "superad_geo.scene.products",
     "product_folder_problem": "superad_geo.scene.products:folder_problem",
     "is_virtual_path": "superad_geo.scene.paths:is_virtual",
     "is_stac": "superad_geo.scene.stac",
@@ -130,7 +129,6 @@ __all__ = [
     "tile_plan",
     "is_product_folder",
     "is_product",
-    "product_containing",
     "product_folder_problem",
     "is_virtual_path",
     "is_stac",
@@ -200,6 +198,6 @@ if TYPE_CHECKING:
     from superad_geo.scene.mat import read_mat, read_mat_truth
     from superad_geo.scene.paths import is_virtual as is_virtual_path
     from superad_geo.scene.products import folder_problem as product_folder_problem
-    from superad_geo.scene.products import is_product, is_product_folder, product_containing
+    from superad_geo.scene.products import is_product, is_product_folder
     from superad_geo.scene.stac import is_stac, stac_problem, stac_scenes, write_result_item
     from superad_geo.scene.synthetic import make_scene

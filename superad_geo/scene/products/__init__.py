@@ -36,12 +36,6 @@ def product_root(path: str) -> str | None:
     return enmap.product_root(path)
 
 
-def product_containing(path: str) -> str | None:
-    """The product folder that holds the file ``path`` as one of its parts, if any."""
-    folder = os.path.dirname(os.path.abspath(path))
-    return folder if os.path.isfile(path) and is_product_folder(folder) else None
-
-
 def folder_problem(path: str) -> str | None:
     """Why the folder ``path`` cannot be read as a scene; None for one product's folder."""
     if is_product_folder(path):
