@@ -232,6 +232,5 @@ def test_a_tiles_warning_reaches_the_user_from_worker_processes(run, tmp_path, h
     result = run("detect", scene, "-o", tmp_path / "s.tif", *FAST, "--steps", "1", "--tile-size",
                  "32", "--overlap", "8", "--workers", "2")  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    found = _warnings(result)
+    found = [line for line in _warnings(result) if "holds one identical spectrum" in line]
     assert len(found) == 9 and len(set(found)) == 9, result.stderr  # each tile once
-    assert all("holds one identical spectrum" in line for line in found)
