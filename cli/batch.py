@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import csv
-import glob
 import io
 import json
-import os
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
 import click
 
 import superad_geo
+from superad_geo_cli.batch_inputs import RASTER_SUFFIXES, BatchScene, batch_scenes
 from superad_geo_cli.common import (
     check_output,
+    collected_warnings,
     echo_err,
-    envi_data_file,
     error_text,
     no_partial_outputs,
     params_for_record,
@@ -29,144 +29,19 @@ from superad_geo_cli.detect import detect_kwargs
 from superad_geo_cli.options import detect_options
 from superad_geo_cli.progress import format_duration, make_progress
 
-__all__ = ["MANIFEST", "RASTER_SUFFIXES", "batch", "expand_inputs"]
+__all__ = ["MANIFEST", "RASTER_SUFFIXES", "batch"]
 
 MANIFEST = "manifest.csv"
 MANIFEST_FIELDS = ("scene", "item", "status", "seconds", "output", "parameters", "error")
 STALE_HINT = "; use --overwrite to rerun the scene"
-#: File endings taken from a folder (ENVI images are found through their .hdr).
-RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".mat", ".img", ".nc", ".jp2", ".h5", ".he5")
-LIST_SUFFIXES = (".txt", ".lst", ".list")
-
-
-def _scan_folder(folder: Path) -> list[Path]:
-    found: list[Path] = []
-    headers = sorted(folder.glob("*.hdr"))
-    envi_data = {d for d in (envi_data_file(h) for h in headers) if d is not None}
-    for p in sorted(folder.iterdir()):
-        if not p.is_file() or p.name.startswith("."):
-            continue
-        if p in envi_data or p.suffix.lower() in RASTER_SUFFIXES:
-            found.append(p)
-    return found
-
-
-def _read_list(path: Path) -> list[str]:
-    lines = []
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if not os.path.isabs(line) and not line.startswith("/vsi") and "://" not in line:
-            line = str(path.parent / line)
-        lines.append(line)
-    return lines
-
-
-def expand_inputs(inputs: tuple[str, ...] | list[str]) -> list[str]:
-    """Turn files, folders, glob patterns and list files into scene paths.
-
-    - a folder: its raster files (not recursive; ENVI images through their
-      ``.hdr``), in name order;
-    - a pattern with ``*``, ``?`` or ``[``: the matching files, sorted;
-    - a ``.txt``/``.lst``/``.list`` file: one path per line (``#`` starts a
-      comment; relative paths are relative to the list file);
-    - anything else: a scene path (GDAL virtual paths pass unchecked).
-
-    Duplicates are dropped, the first occurrence kept.
-
-    Raises
-    ------
-    click.BadParameter
-        If a path does not exist or nothing is found.
-    """
-    scenes: list[str] = []
-    for item in inputs:
-        if any(ch in item for ch in "*?[") and not Path(item).exists():
-            matches = sorted(glob.glob(item))
-            if not matches:
-                echo_err(f"Warning: no file matches {item!r}")
-            for m in matches:
-                if Path(m).is_dir():
-                    scenes.extend(str(f) for f in _scan_folder(Path(m)))
-                else:
-                    scenes.append(m)
-            continue
-        if item.startswith("/vsi") or "://" in item:
-            scenes.append(item)
-            continue
-        p = Path(item)
-        if not p.exists():
-            raise click.BadParameter(f"{item!r} does not exist", param_hint="INPUT")
-        if p.is_dir() and superad_geo.is_product_folder(item):  # one scene (EnMAP L2A)
-            scenes.append(item)
-        elif p.is_dir():
-            found = _scan_folder(p)
-            if not found:
-                echo_err(f"Warning: no raster file in folder {item!r}")
-            scenes.extend(str(f) for f in found)
-        elif p.suffix.lower() in LIST_SUFFIXES:
-            listed = _read_list(p)
-            missing = [s for s in listed if not s.startswith("/vsi") and not Path(s).exists()]
-            if missing:
-                raise click.BadParameter(
-                    f"{item!r} lists {len(missing)} path(s) that do not exist, e.g. {missing[0]!r}",
-                    param_hint="INPUT",
-                )
-            scenes.extend(listed)
-        elif p.suffix.lower() == ".hdr":
-            data = envi_data_file(p)
-            scenes.append(str(data) if data is not None else item)
-        else:
-            scenes.append(item)
-    seen: set[str] = set()
-    unique = []
-    for s in scenes:
-        key = os.path.abspath(s) if not s.startswith("/vsi") else s
-        if key not in seen:
-            seen.add(key)
-            unique.append(s)
-    if not unique:
-        raise click.BadParameter("no scene found in the inputs", param_hint="INPUT")
-    return unique
-
-
-def expand_stac(inputs: tuple[str, ...], asset: str | None) -> tuple[list[str], dict[str, Any]]:
-    """Split STAC Item/ItemCollection files from the other inputs.
-
-    Returns the other inputs and, for each STAC item, its chosen asset's GDAL
-    path mapped to the :class:`~superad_geo.scene.stac.StacScene` (outputs
-    and manifest rows are named by the item id).
-    """
-    from superad_geo import is_stac, stac_scenes
-
-    others: list[str] = []
-    items: dict[str, Any] = {}
-    for item in inputs:
-        if not is_stac(item):
-            others.append(item)
-            continue
-        if asset is None:
-            raise click.BadParameter(
-                f"{item!r} is a STAC catalogue: choose the asset to score with --asset "
-                "(e.g. --asset image)",
-                param_hint="'--asset'",
-            )
-        items.update({s.path: s for s in stac_scenes(item, asset)})
-    return others, items
-
-
-def _stem(scene: str) -> str:
-    name = Path(scene.rstrip("/")).name
-    return name.split(".", 1)[0] if name.endswith(".tar.gz") else Path(name).stem
 
 
 def _existing_output(output: Path, scene: str, opts: dict[str, Any]) -> str | None:
     """Why an existing ``output`` is not this run's result; None when it is (skip it).
 
     It is this run's result when its ``SUPERAD_FINGERPRINT`` tag equals the
-    fingerprint of ``scene`` with ``opts`` (input identity and every option that
-    changes the scores).
+    fingerprint of ``scene`` with ``opts`` (the content of the input's files
+    and every option that changes the scores).
     """
     import rasterio
 
@@ -185,34 +60,79 @@ def _existing_output(output: Path, scene: str, opts: dict[str, Any]) -> str | No
     return None
 
 
-def _write_manifest(path: Path, rows: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: row.get(k, "") for k in MANIFEST_FIELDS})
-    with superad_geo.atomic_write(path) as tmp:
-        tmp.write_text(buffer.getvalue())
+def _run_one(
+    scene: str, output: str, opts: dict[str, Any], progress=None, local=False
+) -> list[str]:
+    """Check and score one scene (also the task run on a dask worker); its warnings.
 
-
-def _run_one(scene: str, output: str, opts: dict[str, Any], progress=None, local=False) -> None:
-    """Check and score one scene (also the task run on a dask worker)."""
-    preflight_scene(scene, opts)
+    The warnings are returned rather than shown: on a worker they would be
+    lost, and the batch names the scene they concern.
+    """
     kwargs = detect_kwargs(opts)
-    if local:  # on a dask worker: no nested cluster, tiles run in the worker's threads
-        import dask
+    with collected_warnings() as found, no_partial_outputs(output):
+        preflight_scene(scene, opts)
+        if local:  # on a dask worker: no nested cluster, tiles run in the worker's threads
+            import dask
 
-        kwargs["scheduler"] = None
-        with dask.config.set(scheduler="threads"), no_partial_outputs(output):
-            superad_geo.detect_file(scene, output, progress=None, **kwargs)
-        return
-    with no_partial_outputs(output):
-        superad_geo.detect_file(scene, output, progress=progress, **kwargs)
+            kwargs["scheduler"] = None
+            with dask.config.set(scheduler="threads"):
+                superad_geo.detect_file(scene, output, progress=None, **kwargs)
+        else:
+            superad_geo.detect_file(scene, output, progress=progress, **kwargs)
+    return found
 
 
 def _error_text(exc: BaseException) -> str:
     text = error_text(exc)
     return text if isinstance(exc, superad_geo.SuperadGeoError) else f"{type(exc).__name__}: {text}"
+
+
+class Manifest:
+    """The rows of ``manifest.csv``, rewritten atomically as each scene is recorded."""
+
+    def __init__(self, path: Path, parameters: str) -> None:
+        self.path, self.parameters = path, parameters
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, scene: BatchScene, status: str, seconds: float = 0.0, error: str = "") -> None:
+        output = "" if status == "failed" else str(scene.output)
+        self.rows.append(
+            {"scene": scene.path, "item": scene.item_id, "status": status,
+             "seconds": round(seconds, 3), "output": output, "parameters": self.parameters,
+             "error": error}
+        )  # fmt: skip
+        self.write()
+
+    def write(self) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({k: row.get(k, "") for k in MANIFEST_FIELDS})
+        with superad_geo.atomic_write(self.path) as tmp:
+            tmp.write_text(buffer.getvalue())
+
+    def count(self, *statuses: str) -> int:
+        return sum(row["status"] in statuses for row in self.rows)
+
+
+def _sort_out(scenes: list[BatchScene], opts: dict[str, Any], manifest: Manifest):
+    """Record the scenes to skip (or refuse as stale); the scenes to run and why each reruns."""
+    todo: list[BatchScene] = []
+    reruns: dict[BatchScene, str] = {}  # why an existing output is replaced
+    for scene in scenes:
+        exists = scene.output.exists()
+        stale = _existing_output(scene.output, scene.path, opts) if exists else None
+        if exists and not opts["overwrite"]:
+            if stale is None:
+                manifest.add(scene, "skipped")
+            else:
+                manifest.add(scene, "stale", error=stale + STALE_HINT)
+            continue
+        if stale is not None:
+            reruns[scene] = stale
+        todo.append(scene)
+    return todo, reruns
 
 
 @click.command(short_help="Score many scenes into one folder, with a run manifest.")
@@ -247,22 +167,29 @@ def batch(
 ) -> None:
     """Score every scene of INPUT... into OUT_DIR/<scene stem>.tif.
 
-    INPUT may be files, folders (their raster files), glob patterns, a
-    .txt/.lst file listing one path per line, or a STAC Item/ItemCollection
-    (.json) with --asset KEY: each item's asset is scored into
-    OUT_DIR/<item id>.tif (remote hrefs are read through /vsicurl/, /vsis3/),
-    with a STAC Item of the result beside it, OUT_DIR/<item id>.tif.json.
-    The options are those of `detect`. A manifest, OUT_DIR/manifest.csv, records each scene's status
-    (ok, skipped, failed), seconds, output, parameters and error.
+    INPUT may be files, folders (their raster files, product folders and
+    product zips), glob patterns, a .txt/.lst file listing one path per line,
+    or a STAC Item/ItemCollection (.json) with --asset KEY: each item's asset
+    is scored into OUT_DIR/<item id>.tif (characters of the id other than
+    letters, digits, '_', '-' and '.' become '_'; remote hrefs are read
+    through /vsicurl/, /vsis3/), with a STAC Item of the result beside it,
+    OUT_DIR/<item id>.tif.json. A product (an EnMAP folder or zip) is one
+    scene: a file inside it stands for the product. A scene named twice, or
+    two scenes with one output name, are refused before any work. The
+    options are those of `detect`. A manifest, OUT_DIR/manifest.csv,
+    records each scene's status (ok, skipped, failed), seconds, output,
+    parameters and error.
 
-    Scenes whose output already exists and is complete are skipped (unless
-    --overwrite); a failing scene is reported and the others go on. With
-    --scheduler, scenes run in parallel on the dask.distributed cluster
-    (inputs and OUT_DIR must be reachable from every worker).
+    Scenes whose output already exists and was made from the same input
+    content with the same options are skipped (unless --overwrite); a
+    failing scene is reported and the others go on. With --scheduler, scenes
+    run in parallel on the dask.distributed cluster (inputs and OUT_DIR must
+    be reachable from every worker).
 
     Exit status: 0 when every scene is done or skipped; 2 when some output
     is stale, or some scene failed and all failures are bad input (corrupt
-    file, no valid pixel, ...); 1 when some scene failed for another reason.
+    file, no valid pixel, ...); 1 when some scene failed for another reason,
+    or the scheduler went away (rerun to resume).
 
     \b
     Example:
@@ -272,27 +199,10 @@ def batch(
       superad-geo batch items.json --asset image --out-dir scores/ --dry-run
     """
     show_warnings(opts["quiet"])
-    others, stac_items = expand_stac(inputs, asset)
-    scenes = (expand_inputs(others) if others or not stac_items else []) + list(stac_items)
-
-    def item_id(scene: str) -> str:
-        return stac_items[scene].item_id if scene in stac_items else ""
-
-    def name_of(scene: str) -> str:
-        return item_id(scene) or _stem(scene)
-
-    by_stem: dict[str, str] = {}
-    for s in scenes:
-        stem = name_of(s)
-        if stem in by_stem:
-            raise click.BadParameter(
-                f"{by_stem[stem]!r} and {s!r} would both write {stem}.tif; rename one",
-                param_hint="INPUT",
-            )
-        by_stem[stem] = s
+    scenes = batch_scenes(inputs, asset, out_dir)
     if dry_run:
         for s in scenes:
-            click.echo(f"{item_id(s) or '-'}\t{s}\t{Path(out_dir) / (name_of(s) + '.tif')}")
+            click.echo(f"{s.item_id or '-'}\t{s.path}\t{s.output}")
         return
     folder = Path(out_dir)
     try:
@@ -302,86 +212,17 @@ def batch(
             f"cannot create output folder {out_dir!r}: {exc.strerror}"
         ) from exc
     check_output(folder / MANIFEST, overwrite=True, what="manifest")
-
-    params = params_for_record(opts)
-    params_json = json.dumps(params, sort_keys=True)
-    rows: list[dict[str, Any]] = []
-    todo: list[tuple[str, Path]] = []
-    reruns: dict[str, str] = {}  # scene -> why its existing output was replaced
-    for s in scenes:
-        out = folder / f"{name_of(s)}.tif"
-        stale = _existing_output(out, s, opts) if out.exists() else None
-        if out.exists() and not opts["overwrite"]:
-            status, error = ("skipped", "") if stale is None else ("stale", stale + STALE_HINT)
-            rows.append(
-                {"scene": s, "item": item_id(s), "status": status, "seconds": 0.0,
-                 "output": str(out), "parameters": params_json, "error": error}
-            )  # fmt: skip
-            continue
-        if stale is not None:
-            reruns[s] = stale
-        todo.append((s, out))
-    manifest = folder / MANIFEST
-    _write_manifest(manifest, rows)
-
-    progress = make_progress(opts["progress"], opts["quiet"])
-    failures: list[BaseException] = []
-    done = len(rows)
-    total = len(scenes)
-    progress(done, total, "scenes")
-
-    def record(scene: str, out: Path, seconds: float, exc: BaseException | None) -> None:
-        nonlocal done
-        done += 1
-        if exc is None and scene in stac_items:  # catalogue the result next to its input
-            from superad_geo import write_result_item
-
-            write_result_item(stac_items[scene], out)
-        row = {
-            "scene": scene,
-            "item": item_id(scene),
-            "status": "ok" if exc is None else "failed",
-            "seconds": round(seconds, 3),
-            "output": str(out) if exc is None else "",
-            "parameters": params_json,
-            "error": "" if exc is None else _error_text(exc),
-        }
-        if exc is None and scene in reruns:
-            row["status"] = "rerun"
-            progress.message(f"rerun: {reruns[scene]}")
-        rows.append(row)
-        _write_manifest(manifest, rows)
-        if exc is not None:
-            failures.append(exc)
-            progress.message(f"failed: {scene}: {row['error']}")
-            if (ctx.obj or {}).get("debug"):
-                traceback.print_exception(type(exc), exc, exc.__traceback__)
-        elif not opts["quiet"]:
-            progress.message(f"done: {scene} -> {out} ({format_duration(seconds)})")
-        progress(done, total, "scenes")
-
-    run_opts = dict(opts)
-    with progress:
-        if opts["scheduler"]:
-            _run_distributed(todo, run_opts, opts["scheduler"], record)
-        else:
-            for s, out in todo:
-                start = time.monotonic()
-                try:
-                    _run_one(s, str(out), run_opts, progress=progress.child(scene=name_of(s)))
-                except Exception as exc:  # noqa: BLE001 - one scene's failure stops nothing
-                    record(s, out, time.monotonic() - start, exc)
-                else:
-                    record(s, out, time.monotonic() - start, None)
-
-    n_ok = sum(r["status"] in ("ok", "rerun") for r in rows)
-    n_skip = sum(r["status"] == "skipped" for r in rows)
-    n_stale = sum(r["status"] == "stale" for r in rows)
+    manifest = Manifest(folder / MANIFEST, json.dumps(params_for_record(opts), sort_keys=True))
+    manifest.write()
+    todo, reruns = _sort_out(scenes, opts, manifest)
+    failures = _run_scenes(todo, reruns, opts, manifest, bool((ctx.obj or {}).get("debug")))
+    n_stale = manifest.count("stale")
     if not opts["quiet"] or failures or n_stale:
         stale_text = f", {n_stale} stale (refused)" if n_stale else ""
         echo_err(
-            f"{total} scene{'s' if total != 1 else ''}: {n_ok} done, {n_skip} skipped, "
-            f"{len(failures)} failed{stale_text}; manifest: {manifest}"
+            f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''}: "
+            f"{manifest.count('ok', 'rerun')} done, {manifest.count('skipped')} skipped, "
+            f"{len(failures)} failed{stale_text}; manifest: {manifest.path}"
         )
     if n_stale and not failures:
         ctx.exit(2)
@@ -389,22 +230,75 @@ def batch(
         ctx.exit(2 if all(isinstance(e, superad_geo.SuperadGeoError) for e in failures) else 1)
 
 
-def _run_distributed(todo, opts, address, record) -> None:
-    """Run the scenes as tasks on a dask.distributed cluster, recording as they finish."""
-    from superad_geo import connect_scheduler, require
+def _run_scenes(todo, reruns, opts, manifest: Manifest, debug: bool) -> list[BaseException]:
+    """Run the scenes to do (locally, or on the scheduler); the failures."""
+    progress = make_progress(opts["progress"], opts["quiet"])
+    failures: list[BaseException] = []
+    total = len(todo) + len(manifest.rows)
+    progress(len(manifest.rows), total, "scenes")
 
-    as_completed = require("distributed", "batch --scheduler").as_completed
+    def record(scene: BatchScene, seconds: float, exc: BaseException | None, found=()) -> None:
+        for text in found:
+            warnings.warn(f"{scene.path}: {text}", UserWarning, stacklevel=2)
+        if exc is None and scene.item is not None:  # catalogue the result next to its input
+            superad_geo.write_result_item(scene.item, scene.output)
+        if exc is not None:
+            manifest.add(scene, "failed", seconds, _error_text(exc))
+            failures.append(exc)
+            progress.message(f"failed: {scene.path}: {manifest.rows[-1]['error']}")
+            if debug:
+                traceback.print_exception(type(exc), exc, exc.__traceback__)
+        elif scene in reruns:
+            manifest.add(scene, "rerun", seconds)
+            progress.message(f"rerun: {reruns[scene]}")
+        else:
+            manifest.add(scene, "ok", seconds)
+            if not opts["quiet"]:
+                took = format_duration(seconds)
+                progress.message(f"done: {scene.path} -> {scene.output} ({took})")
+        progress(len(manifest.rows), total, "scenes")
 
-    task_opts = dict(opts)
-    task_opts["progress"] = "none"
+    with progress:
+        if opts["scheduler"]:
+            _run_distributed(todo, opts, opts["scheduler"], record)
+            return failures
+        for scene in todo:
+            start = time.monotonic()
+            try:
+                child = progress.child(scene=scene.output.stem)
+                found = _run_one(scene.path, str(scene.output), opts, progress=child)
+            except Exception as exc:  # noqa: BLE001 - one scene's failure stops nothing
+                record(scene, time.monotonic() - start, exc)
+            else:
+                record(scene, time.monotonic() - start, None, found)
+    return failures
+
+
+def _run_distributed(todo: list[BatchScene], opts, address, record) -> None:
+    """Run the scenes as tasks on a dask.distributed cluster, recording as they finish.
+
+    A worker that dies is replaced by the scheduler (its scene runs again,
+    resuming from the tiles it finished); a scheduler that dies ends the
+    batch with :class:`superad_geo.SchedulerLost`, finished scenes kept.
+    """
+    from superad_geo import cluster_result, connect_scheduler, require
+
+    distributed = require("distributed", "batch --scheduler")
+    task_opts = {**opts, "progress": "none"}
     with connect_scheduler(address) as client, client.as_current():
         futures = {}
         starts = {}
-        for s, out in todo:
-            fut = client.submit(_run_one, s, str(out), task_opts, None, True, pure=False)
-            futures[fut] = (s, out)
+        for scene in todo:
+            fut = client.submit(
+                _run_one, scene.path, str(scene.output), task_opts, None, True, pure=False
+            )
+            futures[fut] = scene
             starts[fut] = time.monotonic()
-        for fut in as_completed(futures):
-            s, out = futures[fut]
-            exc = fut.exception()
-            record(s, out, time.monotonic() - starts[fut], exc)
+        for fut in distributed.as_completed(futures):
+            try:
+                found, exc = cluster_result(fut), None
+            except superad_geo.SchedulerLost:
+                raise
+            except Exception as failure:  # noqa: BLE001 - one scene's failure stops nothing
+                found, exc = (), failure
+            record(futures[fut], time.monotonic() - starts[fut], exc, found)

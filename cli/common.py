@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import superad_geo
 
 __all__ = [
     "check_output",
+    "collected_warnings",
     "detect_options_of",
     "echo_err",
     "envi_data_file",
@@ -117,6 +119,34 @@ def _showwarning(message, category, filename, lineno, file=None, line=None) -> N
         return
     _seen_warnings.add(text)
     print(f"Warning: {text}", file=sys.stderr, flush=True)
+
+
+def _is_about_the_data(category: type[Warning]) -> bool:
+    """Warnings about the user's data (UserWarning, not rasterio's missing-georeference note)."""
+    from rasterio.errors import NotGeoreferencedWarning
+
+    return issubclass(category, UserWarning) and not issubclass(category, NotGeoreferencedWarning)
+
+
+#: ``warnings.catch_warnings`` changes the whole process: one collection at a time.
+_COLLECTING = threading.Lock()
+
+
+@contextlib.contextmanager
+def collected_warnings() -> Iterator[list[str]]:
+    """Collect the distinct warnings about the data raised inside, instead of showing them.
+
+    The list yielded is filled when the block ends. Collections run one at a
+    time in a process (scenes on one dask worker's threads take turns).
+    """
+    found: list[str] = []
+    with _COLLECTING, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield found
+        finally:
+            messages = (str(w.message) for w in caught if _is_about_the_data(w.category))
+            found.extend(dict.fromkeys(messages))
 
 
 def show_warnings(quiet: bool = False) -> None:

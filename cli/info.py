@@ -142,7 +142,7 @@ def info(scene: str, as_json: bool, quiet: bool, progress: str, **opts) -> None:
         ("bad bands", d["bad_bands"] or "none flagged"),
         (
             "wavelengths",
-            f"{wl[0]:.1f}–{wl[-1]:.1f} nm ({len(wl)} bands)" if wl else "unknown",
+            f"{min(wl):.1f}–{max(wl):.1f} nm ({len(wl)} bands)" if wl else "unknown",
         ),
         ("CRS", d["crs"] or _no_crs(d["geolocation"])),
         ("pixel size", "{:g} × {:g} {}".format(*d["resolution"], d["resolution_units"])),

@@ -153,11 +153,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
     # filled it with for the whole run; scenes are read window by window, once, so a
     # small cache costs nothing. GDAL reads it at its first block; a user's value wins.
     os.environ.setdefault("GDAL_CACHEMAX", GDAL_CACHE_MB)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s: %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    if not debug:  # a lost scheduler or worker is one line of ours, not dask's tracebacks
+        handler.addFilter(lambda record: not record.name.startswith("distributed"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler])
 
 
 for _command in (detect, batch, threshold, evaluate, quicklook, info):

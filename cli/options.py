@@ -116,25 +116,20 @@ MIN_BANDS = {name: detector.min_bands for name, detector in superad_geo.DETECTOR
 # --- paths --------------------------------------------------------------------------
 
 
-def _is_gdal_virtual(path: str) -> bool:
-    return path.startswith("/vsi") or "://" in path or re.match(r"^[A-Z0-9_]+:", path) is not None
-
-
 def check_input_path(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Callback: an input must exist and be readable (GDAL virtual paths pass)."""
     if value is None:
         return value
     values = value if isinstance(value, tuple) else (value,)
     for v in values:
-        if _is_gdal_virtual(v):
+        if superad_geo.is_virtual_path(v):
             continue
         p = Path(v)
         if not p.exists():
             raise click.BadParameter(f"file {v!r} does not exist", ctx=ctx, param=param)
-        if p.is_dir() and not superad_geo.is_product_folder(v):
-            raise click.BadParameter(
-                f"{v!r} is a folder, not a file (nor a product folder)", ctx=ctx, param=param
-            )
+        problem = superad_geo.product_folder_problem(v) if p.is_dir() else None
+        if problem is not None:
+            raise click.BadParameter(f"{v!r} {problem}", ctx=ctx, param=param)
         if not os.access(p, os.R_OK):
             raise click.BadParameter(f"file {v!r} is not readable", ctx=ctx, param=param)
     return value

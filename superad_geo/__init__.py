@@ -53,7 +53,11 @@ _LAZY: dict[str, str] = {
     "read_mat_truth": "superad_geo.scene.mat",
     "make_scene": "superad_geo.scene.synthetic",
     "is_product_folder": "superad_geo.scene.products",
+    "is_product": "superad_geo.scene.products",
+    "product_folder_problem": "superad_geo.scene.products:folder_problem",
+    "is_virtual_path": "superad_geo.scene.paths:is_virtual",
     "is_stac": "superad_geo.scene.stac",
+    "stac_problem": "superad_geo.scene.stac",
     "stac_scenes": "superad_geo.scene.stac",
     "write_result_item": "superad_geo.scene.stac",
     "require": "superad_geo.extras",
@@ -61,6 +65,8 @@ _LAZY: dict[str, str] = {
     "FINGERPRINT_TAG": "superad_geo.pipeline.resume",
     "result_fingerprint": "superad_geo.pipeline.resume",
     "connect_scheduler": "superad_geo.pipeline.execute",
+    "cluster_result": "superad_geo.pipeline.execute",
+    "SchedulerLost": "superad_geo.pipeline.execute",
     "check_scheduler_address": "superad_geo.pipeline.execute",
     "unreadable_block": "superad_geo.errors",
     "parse_band_spec": "superad_geo.scene.bands",
@@ -126,7 +132,11 @@ __all__ = [
     "threshold_raster",
     "tile_plan",
     "is_product_folder",
+    "is_product",
+    "product_folder_problem",
+    "is_virtual_path",
     "is_stac",
+    "stac_problem",
     "require",
     "stac_scenes",
     "write_result_item",
@@ -135,6 +145,8 @@ __all__ = [
     "FINGERPRINT_TAG",
     "result_fingerprint",
     "connect_scheduler",
+    "cluster_result",
+    "SchedulerLost",
     "check_scheduler_address",
     "crs_units",
     "refuse_input_as_output",
@@ -178,13 +190,20 @@ if TYPE_CHECKING:
     from superad_geo.model.training import score_cube, score_cubes
     from superad_geo.options import DEFAULTS, SEED_RANGE, DetectOptions, Execution
     from superad_geo.pipeline.api import FileResult, detect, detect_file
-    from superad_geo.pipeline.execute import check_scheduler_address, connect_scheduler
+    from superad_geo.pipeline.execute import (
+        SchedulerLost,
+        check_scheduler_address,
+        cluster_result,
+        connect_scheduler,
+    )
     from superad_geo.pipeline.plan import open_checked, preflight, tile_plan
     from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint
     from superad_geo.scene.bands import parse_band_spec, scene_wavelengths, select_bands
     from superad_geo.scene.georeference import crs_units
     from superad_geo.scene.io import open_scene
     from superad_geo.scene.mat import read_mat, read_mat_truth
-    from superad_geo.scene.products import is_product_folder
-    from superad_geo.scene.stac import is_stac, stac_scenes, write_result_item
+    from superad_geo.scene.paths import is_virtual as is_virtual_path
+    from superad_geo.scene.products import folder_problem as product_folder_problem
+    from superad_geo.scene.products import is_product, is_product_folder
+    from superad_geo.scene.stac import is_stac, stac_problem, stac_scenes, write_result_item
     from superad_geo.scene.synthetic import make_scene

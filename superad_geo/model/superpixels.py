@@ -83,6 +83,9 @@ def segment(
         start_label=1,
         mask=None if valid.all() else valid,
     )
+    # under a mask, SLIC asked for one segment labels none (a thin strip, one pixel):
+    # valid pixels it left out make one superpixel of their own
+    raw = np.where(valid & (raw == 0), raw.max() + 1, raw)
     ids, inverse = np.unique(np.where(valid, raw, 0), return_inverse=True)
     inverse = inverse.reshape(raw.shape)
     if ids[0] == 0:  # label 0 only marks masked pixels

@@ -280,10 +280,12 @@ def detect_file(
     keep_work : bool
         Keep ``<dst>.superad-work/`` after success (it is removed by default).
 
-    Finished tiles are kept in ``<dst>.superad-work/`` while running: rerun
-    the same command after an interruption and it resumes, giving the same
-    pixel values as an uninterrupted run. With a distributed ``scheduler``,
-    ``src``, ``dst`` and that folder must be reachable by every worker.
+    Finished tiles (and a scene training's network) are kept in
+    ``<dst>.superad-work/`` while running: rerun the same command after an
+    interruption and it resumes, giving the same pixel values as an
+    uninterrupted run; a change to any byte of the input starts over. With a
+    distributed ``scheduler``, ``src``, ``dst`` and that folder must be
+    reachable by every worker.
 
     Returns
     -------

@@ -20,6 +20,34 @@ SCHEDULER_TIMEOUT_ENV = "SUPERAD_GEO_SCHEDULER_TIMEOUT"
 DEFAULT_SCHEDULER_TIMEOUT = 30.0
 
 
+class SchedulerLost(RuntimeError):
+    """The dask scheduler went away during a run: a failure of the run, not of its input."""
+
+
+def cluster_result(future: Any) -> Any:
+    """A dask future's result, as ``future.result()``.
+
+    Raises
+    ------
+    SchedulerLost
+        If the future was cancelled, or its result could not be fetched,
+        because the connection to the scheduler was lost (one line saying so,
+        instead of dask's cancellation or connection message).
+    """
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
+
+    try:
+        return future.result()
+    except (FutureCancelledError, CommClosedError) as exc:
+        address = getattr(getattr(future.client, "scheduler", None), "address", "")
+        reason = getattr(exc, "reason", type(exc).__name__)
+        raise SchedulerLost(
+            f"the dask scheduler {address} went away during the run ({reason}); "
+            "finished work is kept: start the scheduler again and rerun to resume"
+        ) from exc
+
+
 def check_scheduler_address(address: str) -> None:
     """Refuse an address that is not a dask.distributed scheduler's (``tcp://host:8786``)."""
     if not address.startswith(SCHEDULER_SCHEMES) or address.endswith("://"):
@@ -120,7 +148,7 @@ class Executor:
             return
         try:
             for fut in futures:
-                yield fut.result()
+                yield cluster_result(fut) if self.client is not None else fut.result()
         finally:
             for fut in futures:
                 fut.cancel()
@@ -138,8 +166,8 @@ class Executor:
 
             futures = [self.client.submit(func, *item, pure=False) for item in items]
             try:
-                for fut in as_completed(futures):
-                    yield fut.result()
+                for fut in as_completed(futures, loop=self.client.loop):
+                    yield cluster_result(fut)
             finally:
                 for fut in futures:
                     fut.cancel()

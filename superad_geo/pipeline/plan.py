@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dask.array as da
@@ -25,7 +26,9 @@ from superad_geo.detectors.base import WindowReader
 from superad_geo.errors import InputError
 from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.execute import Executor
+from superad_geo.pipeline.resume import load_fit, save_fit
 from superad_geo.scene.bands import scene_wavelengths, select_bands
+from superad_geo.scene.identity import content_identity
 from superad_geo.scene.io import open_scene, prepare_scene
 from superad_geo.scene.roi import read_roi
 from superad_geo.scene.statistics import SceneStatistics, scene_statistics
@@ -78,15 +81,11 @@ def scene_blocks(scene: xr.DataArray, roi: Any) -> list[tuple[Any, Any]]:
     return out
 
 
-def source_identity(src: Any, scene: xr.DataArray) -> dict[str, Any]:
-    """What identifies the input for resuming (never written to output tags)."""
-    ident: dict[str, Any] = {"name": str(scene.attrs.get("source", scene.name))}
-    if isinstance(src, (str, os.PathLike)) and os.path.exists(os.fspath(src)):
-        st = os.stat(os.fspath(src))
-        ident.update(size=st.st_size, mtime_ns=st.st_mtime_ns)
-    elif isinstance(scene.data, da.Array):
-        ident["dask"] = scene.data.name
-    return ident
+def source_identity(src: Any, scene: xr.DataArray) -> Any:
+    """What identifies the input for resuming: a file's content, an array's dask name."""
+    if isinstance(src, xr.DataArray):
+        return {"name": str(scene.attrs.get("source", scene.name)), "dask": scene.data.name}
+    return content_identity(src)
 
 
 def resolve(options: DetectOptions) -> DetectOptions:
@@ -217,8 +216,9 @@ def plan_run(
     detector = get_detector(options.method)
     if isinstance(scene_or_src, xr.DataArray):
         scene = prepare_scene(scene_or_src, nodata=options.nodata)
+        as_given = scene_or_src
     else:
-        scene = open_scene(scene_or_src, nodata=options.nodata)
+        scene = as_given = open_scene(scene_or_src, nodata=options.nodata)
     identity = source_identity(scene_or_src, scene)
     scene = select_bands(scene, options.bands, drop_water_bands=options.drop_water_bands)
     roi_mask = read_roi(options.roi, scene) if options.roi is not None else None
@@ -249,7 +249,7 @@ def plan_run(
             scaling=resolved.scaling,
             mapper=executor.ordered,
             progress=progress,
-            nodata_declared=declares_nodata(scene_or_src, options.nodata),
+            nodata_declared=declares_nodata(as_given, options.nodata),
         )
     keep = np.flatnonzero(stats.keep)
     if keep.size < scene.sizes["band"]:
@@ -267,13 +267,28 @@ def plan_run(
         **detector.config(resolved, execution, wavelengths),
     }
     config.update(detector.scene_pass(blocks, config["fill"], executor.ordered, progress))
-    reader = window_reader(scene.data, roi_mask, config["fill"])
-    shape = (scene.sizes["y"], scene.sizes["x"])
-    config.update(detector.fit(reader, shape, config, progress))
     parameters["scaling_range"] = [stats.lo, stats.hi]
     parameters["bands_used"] = int(keep.size)
     if config["batch_size"] is None:
         largest = max(tile.padded.height * tile.padded.width for tile in tiles)
         config["batch_size"] = detector.batch_size(execution, largest, int(keep.size))
-    parameters.update(detector.resources_used(config))
     return Run(scene, roi_mask, stats, tiles, config, parameters, fingerprint)
+
+
+def fit_model(run: Run, work: Path | None, progress: ProgressCallback | None) -> None:
+    """Put the detector's model of the whole scene (Super-AD's scene training) in the run.
+
+    The model is fitted once: it is kept in the work folder ``work`` with the
+    run's fingerprint, and an interrupted run of the same fingerprint takes it
+    from there instead of fitting it again.
+    """
+    detector = get_detector(run.config["method"])
+    model = load_fit(work, run.fingerprint) if work is not None else None
+    if model is None:
+        reader = window_reader(run.scene.data, run.roi, run.config["fill"])
+        shape = (run.scene.sizes["y"], run.scene.sizes["x"])
+        model = detector.fit(reader, shape, run.config, progress)
+        if work is not None:
+            save_fit(work, run.fingerprint, model)
+    run.config.update(model)
+    run.parameters.update(detector.resources_used(run.config))

@@ -24,6 +24,7 @@ import numpy as np
 from superad_geo.errors import OutputError
 from superad_geo.files import atomic_write
 from superad_geo.options import DetectOptions, split_options
+from superad_geo.scene.identity import content_identity
 
 if TYPE_CHECKING:
     from superad_geo.pipeline.plan import Run
@@ -36,10 +37,12 @@ WORK_MARKER = ".superad-work"
 FINGERPRINT_TAG = "SUPERAD_FINGERPRINT"
 
 #: Version of what a fingerprint covers; bump when the same options give other scores.
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 
-#: Bytes hashed at the start and at the end of an input file.
-IDENTITY_BYTES = 1 << 16
+#: File of a work folder holding the detector's fitted model, and its entries.
+FIT_FILE = "fit.npz"
+JSON_KEY = "json"
+ARRAY_KEY = "__array__"
 
 #: Options that only Super-AD's scores depend on (left out of an RX run's fingerprint).
 SUPERAD_ONLY = ("preset", "steps", "seed", "overlap", "halo", "training", "params")
@@ -110,30 +113,52 @@ def tile_loader(out_dir: str | None, results: Mapping[str, Any]) -> Callable[[Ti
     return load
 
 
-def input_identity(source: Any) -> Any:
-    """What identifies an input: size and a hash of its first and last 64 KiB.
+def save_fit(work: Path, fingerprint: str, model: Mapping[str, Any]) -> None:
+    """Keep a detector's fitted model (arrays in nested dicts and lists) in ``work``.
 
-    An ENVI image's ``.hdr`` is part of it. Not the path nor the modification
-    time, so a copied archive keeps its fingerprints. Inputs that are not local
-    files (arrays, ``/vsi`` paths) are identified by name only.
+    Written atomically to ``fit.npz`` with the run's ``fingerprint``: arrays as
+    they are, everything else as JSON (no pickle). An empty model is not kept.
     """
-    if not isinstance(source, (str, os.PathLike)):
-        return str(getattr(source, "name", None) or type(source).__name__)
-    path = Path(source)
+    if not model:
+        return
+    arrays: dict[str, np.ndarray] = {}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            key = f"array{len(arrays)}"
+            arrays[key] = value
+            return {ARRAY_KEY: key}
+        if isinstance(value, Mapping):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    text = json.dumps({"fingerprint": fingerprint, "model": plain(model)})
+    with atomic_write(work / FIT_FILE) as tmp:
+        np.savez(tmp, **arrays, **{JSON_KEY: np.array(text)})
+
+
+def load_fit(work: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The model :func:`save_fit` kept in ``work`` for ``fingerprint``, or None."""
+    path = work / FIT_FILE
     if not path.is_file():
-        return os.fspath(source)
-    parts = [path] + [h for h in (path.with_suffix(".hdr"),) if h != path and h.is_file()]
-    identity = []
-    for part in parts:
-        digest = hashlib.sha256()
-        size = part.stat().st_size
-        with part.open("rb") as f:
-            digest.update(f.read(IDENTITY_BYTES))
-            if size > IDENTITY_BYTES:
-                f.seek(max(IDENTITY_BYTES, size - IDENTITY_BYTES))
-                digest.update(f.read())
-        identity.append({"size": size, "sha256": digest.hexdigest()})
-    return identity
+        return None
+    with np.load(path, allow_pickle=False) as saved:
+        document = json.loads(str(saved[JSON_KEY]))
+        if document["fingerprint"] != fingerprint:
+            return None
+
+        def restore(value: Any) -> Any:
+            if isinstance(value, dict):
+                if set(value) == {ARRAY_KEY}:
+                    return saved[value[ARRAY_KEY]]
+                return {k: restore(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [restore(v) for v in value]
+            return value
+
+        return restore(document["model"])
 
 
 def result_fingerprint(source: Any, options: DetectOptions | Mapping[str, Any]) -> str:
@@ -154,8 +179,8 @@ def result_fingerprint(source: Any, options: DetectOptions | Mapping[str, Any]) 
         chosen["params"] = dict(options.params)
     roi = chosen["roi"]
     if roi is not None:
-        chosen["roi"] = np.asarray(roi) if hasattr(roi, "shape") else input_identity(roi)
-    key = {"version": FINGERPRINT_VERSION, "input": input_identity(source), "options": chosen}
+        chosen["roi"] = np.asarray(roi) if hasattr(roi, "shape") else content_identity(roi)
+    key = {"version": FINGERPRINT_VERSION, "input": content_identity(source), "options": chosen}
     text = json.dumps(key, sort_keys=True, default=_plain)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

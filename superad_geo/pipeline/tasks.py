@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,15 @@ from superad_geo.detectors import get_detector
 from superad_geo.files import atomic_write
 from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.execute import Executor
-from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback, Run, plan_run
+from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback, Run, fit_model, plan_run
 from superad_geo.pipeline.resume import open_work, read_manifest
-from superad_geo.scene.mosaic import background_statistics, blend, normalise, warn_if_constant
+from superad_geo.scene.mosaic import (
+    background_statistics,
+    blend,
+    constant_patch_warning,
+    constant_spectrum_share,
+    normalise,
+)
 from superad_geo.scene.tiling import Tile, Window
 from superad_geo.scene.validity import read_filled
 
@@ -40,7 +47,9 @@ def process_tiles(
     detector named by ``config["method"]`` (Super-AD trains several tiles
     side by side), crops the cores, normalises each by its background (when
     the detector asks for it) and writes ``<out_dir>/<tile>.npy`` atomically
-    (``.skip`` for a tile with no valid core pixel).
+    (``.skip`` for a tile with no valid core pixel). A tile largely of one
+    constant patch carries the warning in its result's ``"warning"``, for the
+    process that shows it (a worker's own warnings would not reach the user).
     """
     detector = get_detector(config["method"])
     results: list[dict[str, Any]] = []
@@ -55,6 +64,9 @@ def process_tiles(
             if out_dir is not None:
                 Path(out_dir, tile.name + ".skip").touch()
             continue
+        if detector.normalisation == "median-mad":
+            share = constant_spectrum_share(filled[:, rows, cols], valid[rows, cols])
+            result.update(constant=share, warning=constant_patch_warning(share, tile.name))
         work.append((result, filled, valid, rows, cols))
     if not work:
         return results
@@ -63,8 +75,7 @@ def process_tiles(
         core = np.where(valid, scores, np.nan)[rows, cols]
         centre, spread = (0.0, 1.0)
         if detector.normalisation == "median-mad":
-            warn_if_constant(core, result["name"])
-            centre, spread = background_statistics(core)
+            centre, spread = background_statistics(core, result["constant"])
         core = normalise(core, centre, spread)
         result.update(centre=centre, spread=spread, n_valid=int(valid[rows, cols].sum()))
         if out_dir is None:
@@ -126,6 +137,8 @@ def run_tiles(
     with detector.threads(None if executor.distributed else run.config["threads"]):
         for batch_results in executor.unordered(process_tiles, items):
             for result in batch_results:
+                if result.get("warning"):
+                    warnings.warn(result["warning"], UserWarning, stacklevel=2)
                 done += 1
                 run.done[result["name"]] = "skipped" if result["skipped"] else "scored"
                 if out_dir is None and not result["skipped"]:
@@ -169,6 +182,7 @@ def score_tiles(
             source, options, execution, executor=executor, progress=progress, cached=cached
         )
         out_dir = open_work(work, run, cached) if work is not None else None
+        fit_model(run, work, progress)
         results = run_tiles(run, executor, out_dir, progress)
     finally:
         executor.close()

@@ -9,12 +9,16 @@ header lists, and band descriptions like ``band 1 (418.24 Nanometers)``.
 
 from __future__ import annotations
 
+import os
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import rasterio
+
+from superad_geo.errors import InputError
 
 _NM_PER_UNIT = {
     "nanometers": 1.0,
@@ -82,6 +86,52 @@ def _imagery_first(imagery: np.ndarray | None, tags: np.ndarray | None) -> np.nd
     return imagery
 
 
+#: ENVI header lists of one value per band, and the IMAGERY item GDAL fills from each.
+_ENVI_LISTS = {"wavelength": "CENTRAL_WAVELENGTH_UM", "fwhm": "FWHM_UM", "bbl": None}
+
+
+def _unfit_lists(envi: dict[str, str], bands: int, name: str) -> dict[str, int]:
+    """ENVI header lists whose length is not the band count, warned about once.
+
+    GDAL's ENVI driver copies the first items of such a list into the band
+    tags and the IMAGERY domain (a PRISM ``_loc`` header lists 246
+    wavelengths for its 3 bands: longitude, latitude, elevation); none of
+    them can be trusted, so all are dropped.
+    """
+    unfit = {}
+    for key in _ENVI_LISTS:
+        listed = _envi_list(envi.get(key))
+        if listed is not None and len(listed) != bands:
+            unfit[key] = len(listed)
+    if unfit:
+        counts = ", ".join(f"{count} {key}" for key, count in unfit.items())
+        warnings.warn(
+            f"{os.path.basename(name)}: the ENVI header lists {counts} values for its {bands} "
+            "band(s); they do not fit and are ignored",
+            UserWarning,
+            stacklevel=3,
+        )
+    return unfit
+
+
+def check_scale(values: Any, item: str, path: str) -> None:
+    """Refuse a scale (gain) that is not a positive number: every value it scales would be wrong.
+
+    Raises
+    ------
+    InputError
+        Naming ``path``, the metadata ``item`` and (for several) the first bad band.
+    """
+    values = np.atleast_1d(np.asarray(values, dtype=float))
+    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+    if bad.size:
+        where = f" of band {bad[0] + 1}" if values.size > 1 else ""
+        raise InputError(
+            f"{path!r}: {item}{where} is {values[bad[0]]:g}; a scale must be a positive "
+            "number, so the file's metadata is wrong"
+        )
+
+
 def _band_domain(ds: rasterio.io.DatasetReader, bidx: int, domain: str) -> dict[str, str]:
     try:
         return ds.tags(bidx, ns=domain) if domain in (ds.tag_namespaces(bidx) or []) else {}
@@ -117,21 +167,26 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
     except Exception:  # pragma: no cover - drivers without namespaces
         envi = {}
     dataset_tags = ds.tags()
+    unfit = _unfit_lists(envi, n, ds.name)
 
     def per_band(key: str) -> list[str] | None:
         values = [t.get(key) for t in band_tags]
+        if key in unfit:
+            return None
         if all(v is not None for v in values):
             return values  # type: ignore[return-value]
         return _envi_list(envi.get(key) or envi.get(key.replace("_", " ")))
 
     def imagery_um(key: str) -> np.ndarray | None:
         values = _floats([t.get(key) for t in imagery], n)
-        return None if values is None else values * 1000.0
+        if values is None or any(_ENVI_LISTS[k] == key for k in unfit):
+            return None
+        return values * 1000.0
 
     units = band_tags[0].get("wavelength_units") if n else None
     units = units or envi.get("wavelength_units") or dataset_tags.get("wavelength_units")
     wavelength = _floats(per_band("wavelength"), n)
-    if wavelength is None:
+    if wavelength is None and "wavelength" not in unfit:
         found = [_DESCRIPTION_WL.search(d or "") for d in ds.descriptions]
         if n and all(found):
             wavelength = np.array([float(m.group(1)) for m in found])  # type: ignore[union-attr]
@@ -145,10 +200,13 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
     nan = np.full(n, np.nan)
     bbl = _floats(per_band("bbl"), n)
     scale = np.array([1.0 if s is None else s for s in ds.scales], dtype=float)
+    check_scale(scale, "the band scale", ds.name)
     offset = np.array([0.0 if o is None else o for o in ds.offsets], dtype=float)
     reflectance_scale = _floats([envi.get("reflectance_scale_factor")], 1)
-    if reflectance_scale is not None and np.all(scale == 1.0) and reflectance_scale[0] > 0:
-        scale = np.full(n, 1.0 / reflectance_scale[0])
+    if reflectance_scale is not None:
+        check_scale(reflectance_scale, "the ENVI header's reflectance scale factor", ds.name)
+        if np.all(scale == 1.0):
+            scale = np.full(n, 1.0 / reflectance_scale[0])
     return {
         "wavelength": _first(wavelength, nan.copy()),
         "fwhm": _first(fwhm, nan.copy()),

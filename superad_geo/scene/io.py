@@ -36,7 +36,9 @@ from superad_geo.errors import AmbiguousInputError, InputError
 from superad_geo.scene.band_metadata import read_band_metadata, wavelength_factor
 from superad_geo.scene.geolocation import find_geolocation
 from superad_geo.scene.mat import read_mat
+from superad_geo.scene.paths import is_virtual
 from superad_geo.scene.products.cube import ProductCube
+from superad_geo.scene.validity import NODATA_DECLARED
 
 #: Target size of one dask chunk (all bands of a block of pixels), bytes.
 CHUNK_BYTES = 64 * 2**20
@@ -93,10 +95,14 @@ def open_scene(
     path = os.fspath(src)
     if path.lower().endswith(".mat"):
         cube, _ = read_mat(path)
-        return prepare_scene(cube, nodata=nodata)
-    if not path.startswith("/vsi") and "://" not in path and not os.path.exists(path):
+        scene = prepare_scene(cube, nodata=nodata)
+        return scene.assign_attrs({NODATA_DECLARED: nodata is not None})
+    if not is_virtual(path) and not os.path.exists(path):
         raise InputError(f"input {path!r} does not exist; check the path")
-    from superad_geo.scene.products import open_product
+    from superad_geo.scene.products import folder_problem, open_product
+
+    if os.path.isdir(path) and (problem := folder_problem(path)) is not None:
+        raise InputError(f"{path!r} {problem}")
 
     product = open_product(path, chunks)
     if product is None:
@@ -152,6 +158,8 @@ def refuse_container(path: str, ds: rasterio.io.DatasetReader) -> None:
         found = [f"{subdataset_name(path, n)} {s}" for n, s in array_datasets(path).items()]
     else:
         found = list(ds.subdatasets)
+    if not found:
+        raise InputError(f"{path!r} holds no dataset of two or more dimensions: no cube to read")
     if len(found) > 1:
         raise AmbiguousInputError(
             f"{path!r} holds {len(found)} datasets and no product layout superad-geo knows; "
@@ -199,6 +207,7 @@ def _scene_from_product(product: ProductCube, path: str, nodata: float | None) -
             "source": Path(path).name,
             "product": product.product,
             "long_name": "radiance or reflectance",
+            NODATA_DECLARED: raw_nodata is not None,
         },
     )
     if product.geolocation is not None:

@@ -5,8 +5,8 @@ first normalised by a robust statistic of its background:
 ``z = (s - median) / (1.4826 * MAD)`` over the tile's valid core pixels
 (anomalies are a small minority, so median and MAD describe the
 background). A tile largely covered by a constant patch (a saturated
-area, an undeclared fill value: a fifth of its pixels or more with one
-identical score) has a MAD that describes the patch, near zero; there the
+area, an undeclared fill value: a fifth of its pixels or more holding one
+identical spectrum) has a MAD that describes the patch, near zero; there the
 scale is floored by the spread the tile's central 98 % implies
 (``(q99 - q1) / (2 * 2.326)``, the standard deviation for normal scores), so
 that its other pixels' scores cannot blow up, and the tile is reported with a
@@ -20,7 +20,6 @@ across the overlap. Scene edges get no ramp.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -34,9 +33,12 @@ MAD_TO_SIGMA = 1.4826
 FLOOR_QUANTILES = (0.01, 0.99)
 Z_99 = 2.3263478740408408
 
-#: Share of a tile's valid pixels with one identical score from which it counts as
-#: largely constant: its scale is floored and it is reported.
+#: Share of a tile's valid pixels in one constant patch (one identical spectrum) from
+#: which it counts as largely constant: its scale is floored and it is reported.
 CONSTANT_SHARE_WARNING = 0.2
+
+#: Multiplier of the FNV-1 hash that tells spectra apart.
+_FNV_PRIME = np.uint64(1099511628211)
 
 
 def ramp(length: int, before: int, after: int) -> np.ndarray:
@@ -83,22 +85,25 @@ def tile_weights(tile: Tile) -> np.ndarray:
     return np.outer(wy, wx).astype(np.float32)
 
 
-def background_statistics(scores: np.ndarray) -> tuple[float, float]:
+def background_statistics(scores: np.ndarray, constant: float | None = None) -> tuple[float, float]:
     """Robust centre and spread of a tile's scores: median and 1.4826 * MAD.
 
     NaN (invalid) pixels are ignored. If the MAD is zero the standard
     deviation is used, and 1.0 if that is zero too. In a tile largely of one
-    identical score (:data:`CONSTANT_SHARE_WARNING`), where the MAD describes
-    the constant patch rather than the background, the spread is at least the
+    constant patch (:data:`CONSTANT_SHARE_WARNING`), where the MAD describes
+    the patch rather than the background, the spread is at least the
     standard deviation implied by the 1-99 % quantile range,
-    ``(q99 - q1) / (2 * 2.326)``.
+    ``(q99 - q1) / (2 * 2.326)``. ``constant`` is the share of the tile's
+    pixels in that patch (:func:`constant_spectrum_share` of the input);
+    without it, the share of pixels with one identical score.
     """
     values = scores[np.isfinite(scores)].astype(np.float64)
     if values.size == 0:
         return 0.0, 1.0
     centre = float(np.median(values))
     spread = MAD_TO_SIGMA * float(np.median(np.abs(values - centre)))
-    if constant_share(values) >= CONSTANT_SHARE_WARNING:
+    share = constant_share(values) if constant is None else constant
+    if share >= CONSTANT_SHARE_WARNING:
         low, high = np.quantile(values, FLOOR_QUANTILES)
         spread = max(spread, float(high - low) / (2 * Z_99))
     if not spread > 0:
@@ -117,16 +122,35 @@ def constant_share(scores: np.ndarray) -> float:
     return float(counts.max() / values.size)
 
 
-def warn_if_constant(scores: np.ndarray, where: str) -> None:
-    """Warn when a large share of ``scores`` is one value (a constant patch of input)."""
-    share = constant_share(scores)
-    if share >= CONSTANT_SHARE_WARNING:
-        warnings.warn(
-            f"{share:.0%} of {where} has one identical score: a constant patch (saturated "
-            "area or a fill value not declared as nodata?); give --nodata for a fill value",
-            UserWarning,
-            stacklevel=2,
-        )
+def constant_spectrum_share(cube: np.ndarray, valid: np.ndarray) -> float:
+    """Share of the valid pixels of a float32 ``(band, y, x)`` cube with its commonest spectrum.
+
+    Spectra are told apart by a 64-bit hash of their bits, a band at a time
+    (no copy of the cube). Unlike identical scores, which a long training
+    blurs by rounding, identical input spectra are a constant patch at any
+    number of steps.
+    """
+    count = int(valid.sum())
+    if count == 0:
+        return 0.0
+    whole = bool(valid.all())
+    hashes = np.zeros(count, dtype=np.uint64)
+    for band in cube:
+        values = band.ravel() if whole else band[valid]
+        hashes *= _FNV_PRIME
+        hashes ^= np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    _, counts = np.unique(hashes, return_counts=True)
+    return float(counts.max() / count)
+
+
+def constant_patch_warning(share: float, where: str) -> str | None:
+    """The warning for a tile ``where`` whose ``share`` of pixels is one constant patch, if any."""
+    if share < CONSTANT_SHARE_WARNING:
+        return None
+    return (
+        f"{share:.0%} of {where} holds one identical spectrum: a constant patch (saturated "
+        "area or a fill value not declared as nodata?); give --nodata for a fill value"
+    )
 
 
 def normalise(scores: np.ndarray, centre: float, spread: float) -> np.ndarray:

@@ -40,20 +40,30 @@ class StacScene:
     """The item's ``datetime``, ``start_datetime`` and ``end_datetime`` properties that are set."""
 
 
+def stac_problem(path: str | os.PathLike) -> str | None:
+    """Why a local ``.json`` file is not a STAC Item or a list of Items; None when it is one."""
+    try:
+        document = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        return f"is not readable JSON ({exc})"
+    if not isinstance(document, dict):
+        return "is JSON but neither a STAC Item nor an ItemCollection"
+    if document.get("type") == "Feature" and "assets" in document:
+        return None
+    if isinstance(document.get("features"), list):
+        return None
+    if document.get("type") in ("Catalog", "Collection"):
+        return (
+            f"is a STAC {document['type']}, not an Item or ItemCollection: give its items "
+            "(an ItemCollection, as a STAC API search answers) or one Item"
+        )
+    return "is JSON but neither a STAC Item nor an ItemCollection"
+
+
 def is_stac(path: str | os.PathLike) -> bool:
     """True for a local ``.json`` file holding a STAC Item or a list of Items."""
     path = Path(path)
-    if path.suffix.lower() != ".json" or not path.is_file():
-        return False
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(document, dict) and (
-        document.get("type") == "Feature"
-        and "assets" in document
-        or isinstance(document.get("features"), list)
-    )
+    return path.suffix.lower() == ".json" and path.is_file() and stac_problem(path) is None
 
 
 def gdal_path(href: str) -> str:

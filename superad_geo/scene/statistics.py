@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from superad_geo.errors import NoValidPixelsError
+from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.scene.validity import (
     BlockSummary,
     histogram_block,
@@ -96,6 +96,29 @@ class SceneStatistics:
         )
 
 
+def refuse_one_spectrum(n_valid: int, band_min: np.ndarray, band_max: np.ndarray) -> None:
+    """Refuse a scene whose valid pixels all hold one spectrum (a uniform scene, one pixel).
+
+    Raises
+    ------
+    InputError
+        If every band's minimum is its maximum: nothing can stand out.
+    """
+    if not np.array_equal(band_min, band_max):
+        return
+    found = (
+        "a single valid pixel"
+        if n_valid == 1
+        else f"{n_valid} valid pixels that all hold the same spectrum"
+    )
+    raise InputError(
+        f"the scene has {found}: there is no background to tell an anomaly from (a fill "
+        "value not declared as nodata?); check the nodata value, the band selection and "
+        "the region of interest",
+        option="nodata",
+    )
+
+
 def scene_statistics(
     blocks: list[tuple[Any, Any]],
     bands: int,
@@ -133,6 +156,8 @@ def scene_statistics(
     ------
     NoValidPixelsError
         If no pixel is valid.
+    InputError
+        If every valid pixel holds one spectrum (a uniform scene, one valid pixel).
     """
     mapper = mapper or _serial_map
     total = len(blocks)
@@ -157,6 +182,7 @@ def scene_statistics(
     keep = summary.count > 0
     band_min = np.where(keep, summary.minimum, np.nan)
     band_max = np.where(keep, summary.maximum, np.nan)
+    refuse_one_spectrum(summary.n_valid, band_min[keep], band_max[keep])
     with np.errstate(invalid="ignore", divide="ignore"):
         fill = np.where(keep, summary.total / np.maximum(summary.count, 1), 0.0)
     method = "fixed" if not isinstance(scaling, str) else scaling

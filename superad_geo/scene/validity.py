@@ -11,13 +11,16 @@ are excluded everywhere through the mask.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from superad_geo.errors import unreadable_block
+
+#: Attribute of an opened scene: whether its NaN are the file's declared nodata
+#: (a stray NaN in a file that declares none is warned about).
+NODATA_DECLARED = "nodata_declared"
 
 
 def materialise(block: object) -> np.ndarray:
@@ -106,25 +109,19 @@ class BlockSummary:
         )
 
 
-def declares_nodata(source: object, nodata: float | None = None) -> bool:
-    """Whether NaN in ``source`` are declared nodata (``nodata`` given, or the input's own).
+def declares_nodata(scene: Any, nodata: float | None = None) -> bool:
+    """Whether NaN in ``scene`` are declared nodata (``nodata`` given, or the input's own).
 
-    A ``.mat`` cube declares none; a raster file or DataArray its own nodata value.
+    A scene from :func:`~superad_geo.scene.io.open_scene` says so in its
+    :data:`NODATA_DECLARED` attribute (a ``.mat`` cube declares none; a
+    product its fill value); another DataArray by its own nodata value.
     """
     if nodata is not None:
         return True
-    if hasattr(source, "rio"):
-        return source.rio.encoded_nodata is not None or source.rio.nodata is not None
-    path = os.fspath(source)
-    if path.lower().endswith(".mat"):
-        return False
-    import rasterio
-
-    try:
-        with rasterio.open(path) as ds:
-            return ds.nodata is not None
-    except rasterio.errors.RasterioIOError:
-        return True  # unreadable here: say nothing rather than something wrong
+    declared = scene.attrs.get(NODATA_DECLARED)
+    if declared is not None:
+        return bool(declared)
+    return scene.rio.encoded_nodata is not None or scene.rio.nodata is not None
 
 
 def summarise_block(block: object, roi: object | None = None) -> BlockSummary:

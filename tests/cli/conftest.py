@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,6 +15,9 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 
 from superad_geo_cli.main import cli
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+import product_fixtures  # noqa: E402  (the core tests' product files, for the CLI's tests too)
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -83,7 +87,17 @@ def helpers():
         TRANSFORM=TRANSFORM,
         HAD=HAD,
         ENMAP=ENMAP,
+        products=product_fixtures,
     )
+
+
+@pytest.fixture(scope="session")
+def products_dir() -> Path:
+    """The shared real product files (``data/products``); the test is skipped without them."""
+    folder = HAD.parent / "products"
+    if not folder.is_dir():
+        pytest.skip("shared product files not available")
+    return folder
 
 
 @pytest.fixture(scope="session")

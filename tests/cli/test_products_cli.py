@@ -9,11 +9,8 @@ import rasterio
 
 
 @pytest.fixture(scope="module")
-def neon(helpers):
-    path = helpers.HAD.parent / "products/neon-aop/NEON_D17_SJER_DP3_crop_reflectance.h5"
-    if not path.exists():
-        pytest.skip("shared NEON AOP crop not available")
-    return path
+def neon(products_dir):
+    return products_dir / "neon-aop/NEON_D17_SJER_DP3_crop_reflectance.h5"
 
 
 def test_info_and_rx_on_the_neon_crop(run, neon, tmp_path):

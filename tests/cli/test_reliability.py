@@ -230,7 +230,7 @@ def test_constant_patch_does_not_blow_scores_up(run, tmp_path, helpers):
         z, flagged = ds.read(1), m.read(1) == 1
     assert np.nanmax(np.abs(z)) < 50  # was 2.3e5 with the MAD alone
     assert (flagged & (truth == 1)).any()  # the true anomalies are among the flagged
-    assert "identical score: a constant patch" in result.stderr
+    assert "identical spectrum: a constant patch" in result.stderr
 
 
 # --- 3. axis order is refused, not reinterpreted ------------------------------------

@@ -3,12 +3,14 @@
 EMIT L2A RFL (EMIT product user guide / data product specification) and
 PRISMA L2D (PRISMA product specification document): only the items the
 readers use, with the names, groups, dimension order, types and attributes
-of the real products. Values are synthetic.
+of the real products. Values are synthetic. EnMAP L2A product folders are
+made from a real Potsdam tile (:func:`make_enmap_product`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import h5py
 import numpy as np
@@ -187,3 +189,39 @@ def info_and_rx(path: Path, out: Path) -> str:
     result = runner.invoke(cli, ["detect", str(path), "-o", str(out), "--method", "rx"])
     assert result.exit_code == 0, result.output
     return info.output
+
+
+def enmap_metadata_xml(wavelength, fwhm, gain) -> bytes:
+    """A METADATA.XML with the product's band characterisation (other sections left out)."""
+    root = ElementTree.Element("level_X")
+    ElementTree.SubElement(ElementTree.SubElement(root, "base"), "format").text = "GeoTIFF"
+    characterisation = ElementTree.SubElement(
+        ElementTree.SubElement(root, "specific"), "bandCharacterisation"
+    )
+    for i, (w, f) in enumerate(zip(wavelength, fwhm, strict=True), start=1):
+        band = ElementTree.SubElement(characterisation, "bandID", number=str(i))
+        for tag, value in (
+            ("wavelengthCenterOfBand", w),
+            ("FWHMOfBand", f),
+            ("GainOfBand", gain),
+            ("OffsetOfBand", 0.0),
+        ):
+            ElementTree.SubElement(band, tag).text = repr(float(value))
+    return ElementTree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def make_enmap_product(parent: Path, tile: Path, name: str, gain: float = 1e-4) -> Path:
+    """``<parent>/<name>/``: an int16 SPECTRAL_IMAGE (no band tags, no scale) of a real EnMAP
+    tile, its METADATA.XML with the tile's wavelengths and FWHM, and a quality layer."""
+    folder = parent / name
+    folder.mkdir()
+    with rasterio.open(tile) as src:
+        wavelength = [float(src.tags(i)["wavelength"]) for i in range(1, src.count + 1)]
+        fwhm = [float(src.tags(i)["fwhm"]) for i in range(1, src.count + 1)]
+        profile = {**src.profile, "dtype": "int16", "driver": "GTiff"}
+        data = src.read().astype(np.int16)
+    with rasterio.open(folder / f"{name}-SPECTRAL_IMAGE.TIF", "w", **profile) as out:
+        out.write(data)
+    (folder / f"{name}-METADATA.XML").write_bytes(enmap_metadata_xml(wavelength, fwhm, gain))
+    (folder / f"{name}-QL_QUALITY_CLOUD.TIF").write_bytes(b"")  # other layers are ignored
+    return folder

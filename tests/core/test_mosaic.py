@@ -8,10 +8,11 @@ import pytest
 from superad_geo.scene.mosaic import (
     background_statistics,
     blend,
+    constant_patch_warning,
+    constant_spectrum_share,
     normalise,
     ramp,
     seam_figure,
-    warn_if_constant,
 )
 from superad_geo.scene.tiling import Window, tile_windows
 
@@ -35,7 +36,7 @@ def test_background_statistics_ignore_anomalies_and_nan():
     assert np.isnan(z[50]).all() and z.dtype == np.float32
 
 
-def test_constant_patch_floors_the_spread_and_warns():
+def test_constant_patch_floors_the_spread_and_says_so():
     rng = np.random.default_rng(1)
     scores = rng.normal(5.0, 2.0, (100, 100))
     scores[:, :60] = 4.0 + rng.normal(0.0, 1e-7, (100, 60))  # a constant patch: near-equal ...
@@ -43,8 +44,19 @@ def test_constant_patch_floors_the_spread_and_warns():
     centre, spread = background_statistics(scores)
     assert spread > 0.5  # the MAD alone would be ~1e-7: ordinary pixels at ~1e7
     assert np.abs(normalise(scores, centre, spread)).max() < 10
-    with pytest.warns(UserWarning, match="40% of tile_x has one identical score"):
-        warn_if_constant(scores, "tile_x")
+
+    # measured on the input, a patch of one spectrum counts whatever rounding did to its scores
+    cube = rng.normal(0.3, 0.05, (6, 100, 100)).astype(np.float32)
+    cube[:, :, :40] = cube[:, :1, :1]
+    share = constant_spectrum_share(cube, np.ones((100, 100), bool))
+    assert share == 0.4
+    scores[:, :40] = 4.0 + rng.normal(0.0, 1e-7, (100, 40))  # no two scores alike now
+    assert background_statistics(scores)[1] < 1e-5  # not seen on the scores ...
+    assert background_statistics(scores, share)[1] > 0.5  # ... but on the input
+    assert constant_patch_warning(share, "tile_x").startswith(
+        "40% of tile_x holds one identical spectrum: a constant patch"
+    )
+    assert constant_patch_warning(0.1, "tile_x") is None
 
 
 def _tiled_noise(shape, size, overlap, scales, seed=0):

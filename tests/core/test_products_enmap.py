@@ -9,32 +9,13 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
-from product_fixtures import info_and_rx
+from product_fixtures import info_and_rx, make_enmap_product
 
 from superad_geo.scene.bands import select_bands
 from superad_geo.scene.io import open_scene
 from superad_geo_cli.main import cli
 
 NAME = "ENMAP01-____L2A-DT0000001867_20220724T104526Z_008_V010302_20230628T165614Z"
-
-
-def _metadata_xml(wavelength, fwhm, gain) -> bytes:
-    """A METADATA.XML with the product's band characterisation (other sections left out)."""
-    root = ElementTree.Element("level_X")
-    ElementTree.SubElement(ElementTree.SubElement(root, "base"), "format").text = "GeoTIFF"
-    characterisation = ElementTree.SubElement(
-        ElementTree.SubElement(root, "specific"), "bandCharacterisation"
-    )
-    for i, (w, f) in enumerate(zip(wavelength, fwhm, strict=True), start=1):
-        band = ElementTree.SubElement(characterisation, "bandID", number=str(i))
-        for tag, value in (
-            ("wavelengthCenterOfBand", w),
-            ("FWHMOfBand", f),
-            ("GainOfBand", gain),
-            ("OffsetOfBand", 0.0),
-        ):
-            ElementTree.SubElement(band, tag).text = repr(float(value))
-    return ElementTree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +26,7 @@ def tile(enmap_vrt):
 @pytest.fixture(scope="module")
 def product(tile, tmp_path_factory):
     """``<NAME>/`` with an int16 SPECTRAL_IMAGE (no band tags, no scale) and METADATA.XML."""
-    folder = tmp_path_factory.mktemp("enmap") / NAME
-    folder.mkdir()
-    with rasterio.open(tile) as src:
-        wavelength = [float(src.tags(i)["wavelength"]) for i in range(1, src.count + 1)]
-        fwhm = [float(src.tags(i)["fwhm"]) for i in range(1, src.count + 1)]
-        profile = {**src.profile, "dtype": "int16", "driver": "GTiff"}
-        data = src.read().astype(np.int16)
-    with rasterio.open(folder / f"{NAME}-SPECTRAL_IMAGE.TIF", "w", **profile) as out:
-        out.write(data)
-    (folder / f"{NAME}-METADATA.XML").write_bytes(_metadata_xml(wavelength, fwhm, 1e-4))
-    (folder / f"{NAME}-QL_QUALITY_CLOUD.TIF").write_bytes(b"")  # other layers are ignored
-    return folder
+    return make_enmap_product(tmp_path_factory.mktemp("enmap"), tile, NAME)
 
 
 def test_enmap_folder_matches_the_tile(product, tile):

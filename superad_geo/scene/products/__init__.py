@@ -26,6 +26,23 @@ def is_product_folder(path: str) -> bool:
     return os.path.isdir(path) and enmap.recognises(path)
 
 
+def is_product(path: str) -> bool:
+    """True for a folder or zip that holds one product: one scene, whatever its parts."""
+    return (os.path.isdir(path) or path.lower().endswith(".zip")) and enmap.recognises(path)
+
+
+def product_root(path: str) -> str | None:
+    """The product folder or zip that ``path`` (folder, zip, METADATA.XML) stands for, if any."""
+    return enmap.product_root(path)
+
+
+def folder_problem(path: str) -> str | None:
+    """Why the folder ``path`` cannot be read as a scene; None for one product's folder."""
+    if is_product_folder(path):
+        return None
+    return enmap.folder_problem(path) or "is a folder, not a file nor a product folder"
+
+
 def open_product(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube | None:
     """The cube of the first reader that recognises ``path``, or None for a plain raster."""
     for reader in READERS:

@@ -61,13 +61,30 @@ def orthorectify_block(
     return out
 
 
+def check_glt(glt_y: np.ndarray, glt_x: np.ndarray, swath: tuple[int, int], path: str) -> None:
+    """Refuse a GLT that points at a swath pixel the reflectance does not have.
+
+    Raises
+    ------
+    InputError
+        Naming the GLT, the farthest 1-based index it holds and the swath's size.
+    """
+    for glt, name, size in ((glt_y, "glt_y", swath[0]), (glt_x, "glt_x", swath[1])):
+        farthest = int(np.abs(glt).max(initial=0))
+        if farthest > size:
+            raise InputError(
+                f"{path!r}: location/{name} points at swath index {farthest}, beyond the "
+                f"reflectance's {swath[0]} × {swath[1]} (downtrack × crosstrack) pixels"
+            )
+
+
 def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
     """Read an EMIT L2A reflectance file lazily on its GLT map grid."""
     from superad_geo.scene.io import default_chunks
 
     with h5py_module().File(path, "r") as f:
         reflectance = f["reflectance"]
-        bands = reflectance.shape[2]
+        swath_shape, bands = reflectance.shape[:2], reflectance.shape[2]
         fill = float(np.ravel(reflectance.attrs.get("_FillValue", [-9999.0]))[0])
         params = f["sensor_band_parameters"]
         wavelength = np.asarray(params["wavelengths"][()], dtype=float)
@@ -89,6 +106,7 @@ def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
         crs = read_string(f.attrs["spatial_ref"]) if "spatial_ref" in f.attrs else None
     if wavelength.shape != (bands,) or glt_x.shape != glt_y.shape:
         raise InputError(f"{path!r}: inconsistent EMIT band parameters or GLT")
+    check_glt(glt_y, glt_x, swath_shape, path)
     size = dict(chunks) if chunks is not None else default_chunks(bands, 4)
     block = (size.get("y", glt_y.shape[0]), size.get("x", glt_y.shape[1]))
     gy = da.from_array(glt_y, chunks=block)

@@ -5,7 +5,8 @@ XML's ``specific/bandCharacterisation`` holds, per ``bandID number``,
 ``wavelengthCenterOfBand`` and ``FWHMOfBand`` (nm) and ``GainOfBand`` /
 ``OffsetOfBand`` (value = DN · gain + offset). VNIR and SWIR overlap near
 900–1000 nm, so the band order is the product's, not sorted by wavelength.
-The path may be the folder, the zip, or the METADATA.XML inside a folder.
+The path may be the folder (holding the layers itself, not below), the
+zip, or the METADATA.XML inside a folder.
 """
 
 from __future__ import annotations
@@ -26,12 +27,20 @@ PRODUCT = "EnMAP L2A"
 
 def _members(path: str) -> list[str] | None:
     """Names inside the folder or zip ``path`` (None for anything else)."""
-    if os.path.isdir(path):
-        return [str(p.relative_to(path)) for p in Path(path).rglob("*") if p.is_file()]
+    if os.path.isdir(path):  # a product's files lie in its folder, not below
+        return [p.name for p in Path(path).iterdir() if p.is_file()]
     if path.lower().endswith(".zip") and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             return z.namelist()
     return None
+
+
+def _images(names: list[str]) -> list[str]:
+    return [n for n in names if "SPECTRAL_IMAGE" in n.upper() and n.upper().endswith(".TIF")]
+
+
+def _metadata(names: list[str]) -> list[str]:
+    return [n for n in names if n.upper().endswith("METADATA.XML")]
 
 
 def _parts(path: str) -> tuple[str, str, str] | None:
@@ -41,8 +50,7 @@ def _parts(path: str) -> tuple[str, str, str] | None:
     names = _members(path)
     if names is None:
         return None
-    images = [n for n in names if "SPECTRAL_IMAGE" in n.upper() and n.upper().endswith(".TIF")]
-    metadata = [n for n in names if n.upper().endswith("METADATA.XML")]
+    images, metadata = _images(names), _metadata(names)
     if len(images) == 1 and len(metadata) == 1:
         return path, images[0], metadata[0]
     return None
@@ -51,6 +59,25 @@ def _parts(path: str) -> tuple[str, str, str] | None:
 def recognises(path: str) -> bool:
     """True for an EnMAP product folder, zip or METADATA.XML."""
     return _parts(path) is not None
+
+
+def product_root(path: str) -> str | None:
+    """The folder or zip of the product that ``path`` (folder, zip, METADATA.XML) is, if any."""
+    parts = _parts(path)
+    return None if parts is None else parts[0]
+
+
+def folder_problem(path: str) -> str | None:
+    """Why a folder or zip holding EnMAP layers is not one product; None if it is or holds none."""
+    names = _members(path) or []
+    images, metadata = _images(names), _metadata(names)
+    if (len(images), len(metadata)) in ((1, 1), (0, 0)):
+        return None
+    found = ", ".join(os.path.basename(n) for n in images) or "none"
+    return (
+        f"holds {len(images)} EnMAP SPECTRAL_IMAGE GeoTIFF(s) ({found}) and {len(metadata)} "
+        "METADATA.XML; an EnMAP L2A product holds one of each: give one product's folder"
+    )
 
 
 def band_characterisation(xml: bytes) -> dict[str, np.ndarray]:
@@ -75,6 +102,7 @@ def band_characterisation(xml: bytes) -> dict[str, np.ndarray]:
 
 def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
     """Read an EnMAP L2A product lazily; band metadata from its METADATA.XML."""
+    from superad_geo.scene.band_metadata import check_scale
     from superad_geo.scene.io import open_gdal_cube
 
     root, image, metadata = _parts(path)  # type: ignore[misc]
@@ -87,6 +115,7 @@ def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
         gdal_path = f"/vsizip/{root}/{image}"
     cube = open_gdal_cube(gdal_path, chunks)
     bands = band_characterisation(xml)
+    check_scale(bands["scale"], "METADATA.XML's GainOfBand", path)
     count = cube.data.shape[0]
     if bands["wavelength"].size != count:
         raise InputError(

@@ -59,7 +59,7 @@ def map_info_transform(map_info: str) -> Affine:
 
 def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
     """Read the reflectance cube of a NEON AOP HDF5 file lazily."""
-    from superad_geo.scene.band_metadata import wavelength_factor
+    from superad_geo.scene.band_metadata import check_scale, wavelength_factor
     from superad_geo.scene.io import default_chunks
 
     with h5py_module().File(path, "r") as f:
@@ -84,6 +84,7 @@ def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
                 lo, hi = sorted(float(v) for v in np.ravel(value))
                 bbl &= ~((wavelength >= lo) & (wavelength <= hi))
         scale = float(np.ravel(cube.attrs.get("Scale_Factor", [1.0]))[0])
+        check_scale(scale, "Scale_Factor", path)
         nodata = cube.attrs.get("Data_Ignore_Value")
         coords = reflectance["Metadata/Coordinate_System"]
         transform = map_info_transform(read_string(coords["Map_Info"]))

@@ -63,12 +63,15 @@ def check_lines_run_south(latitude: np.ndarray, path: str) -> None:
 
 
 def _detector(f: Any, name: str) -> dict[str, np.ndarray]:
+    from superad_geo.scene.band_metadata import check_scale
+
     attrs = f.attrs
     key = name.capitalize()
     wavelength = _attr(attrs, f"List_Cw_{key}")
     fwhm = _attr(attrs, f"List_Fwhm_{key}")
     flags = _attr(attrs, f"List_Cw_{key}_Flags")
     lo, hi = _attr(attrs, f"L2Scale{key}Min")[0], _attr(attrs, f"L2Scale{key}Max")[0]
+    check_scale(hi - lo, f"L2Scale{key}Max - L2Scale{key}Min ({hi:g} - {lo:g})", f.filename)
     good = (flags != 0) & (wavelength > 0)
     bands = wavelength.size
     meta = {
