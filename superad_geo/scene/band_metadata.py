@@ -13,12 +13,67 @@ import os
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import rasterio
 
 from superad_geo.errors import InputError
+
+
+@dataclass(frozen=True)
+class BandMetadata:
+    """What a reader knows of each band: every array holds one value per band, in band order.
+
+    Values are decoded as ``value = raw * scale + offset``; raw values equal to
+    ``nodata`` are no data.
+    """
+
+    wavelength: np.ndarray
+    """Band centres in nm, NaN where unknown."""
+    fwhm: np.ndarray
+    """Full widths at half maximum in nm, NaN where unknown."""
+    bbl: np.ndarray
+    """True for a good band (False: flagged bad by the product)."""
+    scale: np.ndarray
+    offset: np.ndarray
+    nodata: float | None = None
+    """The raw nodata value, if the input declares one."""
+
+    @classmethod
+    def of(cls, count: int, **known: Any) -> BandMetadata:
+        """Metadata of ``count`` bands: ``known`` fields as given, the others unknown.
+
+        Unknown: NaN wavelengths and FWHM, every band good, scale 1, offset 0, no nodata.
+
+        >>> BandMetadata.of(2, wavelength=[450.0, 550.0]).fwhm.tolist()
+        [nan, nan]
+        """
+        plain = {
+            "wavelength": np.full(count, np.nan),
+            "fwhm": np.full(count, np.nan),
+            "bbl": np.ones(count, dtype=bool),
+            "scale": np.ones(count),
+            "offset": np.zeros(count),
+        }
+        arrays = {k: np.asarray(known.get(k, v), dtype=v.dtype) for k, v in plain.items()}
+        return cls(**arrays, nodata=known.get("nodata"))
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[BandMetadata]) -> BandMetadata:
+        """The bands of ``parts`` one after the other (the first part's nodata)."""
+        arrays = {
+            name: np.concatenate([getattr(p, name) for p in parts])
+            for name in ("wavelength", "fwhm", "bbl", "scale", "offset")
+        }
+        return cls(**arrays, nodata=parts[0].nodata)
+
+    @property
+    def count(self) -> int:
+        """Number of bands."""
+        return int(self.wavelength.size)
+
 
 _NM_PER_UNIT = {
     "nanometers": 1.0,
@@ -69,10 +124,6 @@ def _floats(items: Sequence[str | None] | None, n: int) -> np.ndarray | None:
         return np.array([float(v) for v in items], dtype=float)  # type: ignore[arg-type]
     except ValueError:
         return None
-
-
-def _first(*arrays: np.ndarray | None) -> Any:
-    return next((a for a in arrays if a is not None), None)
 
 
 def _imagery_first(imagery: np.ndarray | None, tags: np.ndarray | None) -> np.ndarray | None:
@@ -139,7 +190,7 @@ def _band_domain(ds: rasterio.io.DatasetReader, bidx: int, domain: str) -> dict[
         return {}
 
 
-def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
+def read_band_metadata(ds: rasterio.io.DatasetReader) -> BandMetadata:
     """Read wavelengths, fwhm, bad-band flags, scales, offsets and nodata of a dataset.
 
     Wavelengths and FWHM come from the first of: GDAL's band-level
@@ -154,10 +205,7 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
 
     Returns
     -------
-    dict
-        ``wavelength`` and ``fwhm`` (float arrays in nm, NaN where unknown),
-        ``bbl`` (bool array), ``scale`` and ``offset`` (float arrays),
-        ``nodata`` (float or None).
+    BandMetadata
     """
     n = ds.count
     band_tags = [ds.tags(i) for i in range(1, n + 1)]
@@ -197,7 +245,6 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
     fwhm = None if fwhm is None else fwhm * factor
     wavelength = _imagery_first(imagery_um("CENTRAL_WAVELENGTH_UM"), wavelength)
     fwhm = _imagery_first(imagery_um("FWHM_UM"), fwhm)
-    nan = np.full(n, np.nan)
     bbl = _floats(per_band("bbl"), n)
     scale = np.array([1.0 if s is None else s for s in ds.scales], dtype=float)
     check_scale(scale, "the band scale", ds.name)
@@ -207,11 +254,11 @@ def read_band_metadata(ds: rasterio.io.DatasetReader) -> dict[str, Any]:
         check_scale(reflectance_scale, "the ENVI header's reflectance scale factor", ds.name)
         if np.all(scale == 1.0):
             scale = np.full(n, 1.0 / reflectance_scale[0])
-    return {
-        "wavelength": _first(wavelength, nan.copy()),
-        "fwhm": _first(fwhm, nan.copy()),
-        "bbl": np.ones(n, dtype=bool) if bbl is None else bbl != 0,
-        "scale": scale,
-        "offset": offset,
-        "nodata": ds.nodata,
-    }
+    known = {"wavelength": wavelength, "fwhm": fwhm, "bbl": None if bbl is None else bbl != 0}
+    return BandMetadata.of(
+        n,
+        **{k: v for k, v in known.items() if v is not None},
+        scale=scale,
+        offset=offset,
+        nodata=ds.nodata,
+    )

@@ -21,34 +21,24 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dask.array as da
 import numpy as np
-import rasterio
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
-from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
 from superad_geo.errors import AmbiguousInputError, InputError
-from superad_geo.scene.band_metadata import read_band_metadata, wavelength_factor
-from superad_geo.scene.geolocation import find_geolocation
+from superad_geo.scene.band_metadata import wavelength_factor
 from superad_geo.scene.mat import read_mat
 from superad_geo.scene.paths import is_virtual
-from superad_geo.scene.products.cube import ProductCube
+from superad_geo.scene.products import folder_problem, reader_for
+from superad_geo.scene.products.reader import RawScene
 from superad_geo.scene.validity import NODATA_DECLARED
 
-#: Target size of one dask chunk (all bands of a block of pixels), bytes.
-CHUNK_BYTES = 64 * 2**20
-
-
-def default_chunks(bands: int, itemsize: int = 4) -> dict[str, int]:
-    """Chunks holding all bands of a square block of about :data:`CHUNK_BYTES`."""
-    side = int(math.sqrt(CHUNK_BYTES / max(bands * itemsize, 1)))
-    side = max(128, min(2048, side // 64 * 64))
-    return {"band": -1, "y": side, "x": side}
+__all__ = ["open_scene", "order_dims", "output_nodata", "prepare_scene", "read_mat"]
 
 
 def open_scene(
@@ -93,126 +83,70 @@ def open_scene(
     if isinstance(src, xr.DataArray):
         return prepare_scene(src, nodata=nodata)
     path = os.fspath(src)
-    if path.lower().endswith(".mat"):
-        cube, _ = read_mat(path)
-        scene = prepare_scene(cube, nodata=nodata)
-        return scene.assign_attrs({NODATA_DECLARED: nodata is not None})
     if not is_virtual(path) and not os.path.exists(path):
         raise InputError(f"input {path!r} does not exist; check the path")
-    from superad_geo.scene.products import folder_problem, open_product
-
     if os.path.isdir(path) and (problem := folder_problem(path)) is not None:
         raise InputError(f"{path!r} {problem}")
-
-    product = open_product(path, chunks)
-    if product is None:
-        product = open_gdal_cube(path, chunks)
-    return _scene_from_product(product, path, nodata)
+    return _scene_from_raw(reader_for(path).open(path, chunks), path, nodata)
 
 
-def open_gdal_cube(path: str, chunks: Mapping[str, int] | None) -> ProductCube:
-    """Any raster GDAL reads, as a :class:`ProductCube`; refuses ambiguous containers."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            with rasterio.open(path) as ds:
-                refuse_container(path, ds)
-                meta = read_band_metadata(ds)
-                count, driver = ds.count, ds.driver
-                geolocation = None
-                if ds.crs is None and ds.transform.is_identity and not ds.gcps[0]:
-                    geolocation = find_geolocation(path, ds.height, ds.width)
-            chunks = dict(chunks) if chunks is not None else default_chunks(count, 4)
-            raw = rioxarray.open_rasterio(path, chunks=chunks, mask_and_scale=False, lock=False)
-    except RasterioIOError as exc:
-        raise InputError(
-            f"cannot read {path!r} as a raster ({exc}); give a GDAL-readable file "
-            "(GeoTIFF, ENVI .hdr/.img, VRT, ...) or a .mat benchmark cube"
-        ) from exc
-    return ProductCube(
-        data=raw.data,
-        metadata=meta,
-        transform=raw.rio.transform(),
-        crs=raw.rio.crs,
-        product=driver,
-        geolocation=geolocation,
-    )
+def decode(data: da.Array, nodata: Any, scale: Any = 1.0, offset: Any = 0.0) -> da.Array:
+    """Raw values as float32 values: ``nodata`` as NaN, then ``raw * scale + offset``.
 
-
-def refuse_container(path: str, ds: rasterio.io.DatasetReader) -> None:
-    """Refuse an HDF5/NetCDF container whose datasets GDAL cannot tell apart for us.
-
-    Raises
-    ------
-    AmbiguousInputError
-        If GDAL lists subdatasets (several cubes, no product layout we know),
-        or opened the only dataset of an HDF5 file by itself (GDAL then takes
-        the first axis as bands, which it cannot know).
+    ``scale`` and ``offset`` are one value or one per band; the nodata value is
+    compared in the data's type, as GDAL does (one the type cannot hold marks nothing).
     """
-    hdf5 = ds.driver.startswith("HDF5") and not path.upper().startswith("HDF5:")
-    if not ds.subdatasets and not hdf5:
-        return
-    if hdf5:
-        from superad_geo.scene.products.hdf5 import array_datasets, subdataset_name
-
-        found = [f"{subdataset_name(path, n)} {s}" for n, s in array_datasets(path).items()]
-    else:
-        found = list(ds.subdatasets)
-    if not found:
-        raise InputError(f"{path!r} holds no dataset of two or more dimensions: no cube to read")
-    if len(found) > 1:
-        raise AmbiguousInputError(
-            f"{path!r} holds {len(found)} datasets and no product layout superad-geo knows; "
-            f"give one of them as the input: {', '.join(found)}"
-        )
-    raise AmbiguousInputError(
-        f"{path!r} holds one dataset, {''.join(found)}, in no product layout superad-geo "
-        "knows, so its axis order cannot be told: give that dataset name as the input "
-        "if its axes are (band, y, x)"
-    )
+    out = data.astype(np.float32)
+    marker = _in_dtype(nodata, data.dtype)
+    if marker is not None:
+        out = da.where(data == marker, np.float32(np.nan), out)
+    scale = np.asarray(scale, dtype=np.float32).reshape(-1, 1, 1)
+    offset = np.asarray(offset, dtype=np.float32).reshape(-1, 1, 1)
+    if np.any(scale != 1.0) or np.any(offset != 0.0):
+        out = out * scale + offset
+    return out
 
 
-def _scene_from_product(product: ProductCube, path: str, nodata: float | None) -> xr.DataArray:
-    """Mask nodata, apply scale/offset and attach band metadata and georeference."""
-    meta, data = product.metadata, product.data
-    raw_nodata = meta["nodata"] if nodata is None else nodata
-    masked = data.astype(np.float32)
-    if raw_nodata is not None and not (isinstance(raw_nodata, float) and math.isnan(raw_nodata)):
-        masked = da.where(
-            data == np.array(raw_nodata, dtype=data.dtype), np.float32(np.nan), masked
-        )
-    scale, offset = meta["scale"], meta["offset"]
-    if not (np.all(scale == 1.0) and np.all(offset == 0.0)):
-        masked = (
-            masked * scale.astype(np.float32)[:, None, None]
-            + offset.astype(np.float32)[:, None, None]
-        )
-    bands, rows, cols = data.shape
-    transform = product.transform
+def _in_dtype(nodata: Any, dtype: np.dtype) -> np.ndarray | None:
+    """``nodata`` as a value of ``dtype``; None for no value, NaN, or one ``dtype`` cannot hold."""
+    if nodata is None or math.isnan(float(nodata)):
+        return None
+    with np.errstate(invalid="ignore", over="ignore"):
+        marker = np.array(nodata).astype(dtype)
+    exact = np.issubdtype(dtype, np.floating) or float(marker) == float(nodata)
+    return marker if exact else None
+
+
+def _scene_from_raw(raw: RawScene, path: str, nodata: float | None) -> xr.DataArray:
+    """Decode a reader's cube and attach band metadata and georeference."""
+    meta = raw.bands
+    raw_nodata = meta.nodata if nodata is None else nodata
+    bands, rows, cols = raw.data.shape
+    transform = raw.transform
     x = transform.c + transform.a * (np.arange(cols) + 0.5)
     y = transform.f + transform.e * (np.arange(rows) + 0.5)
     scene = xr.DataArray(
-        masked,
+        decode(raw.data, raw_nodata, meta.scale, meta.offset),
         dims=("band", "y", "x"),
         coords={
             "band": np.arange(1, bands + 1),
             "y": y,
             "x": x,
-            "wavelength": ("band", meta["wavelength"]),
-            "fwhm": ("band", meta["fwhm"]),
-            "bbl": ("band", meta["bbl"]),
+            "wavelength": ("band", meta.wavelength),
+            "fwhm": ("band", meta.fwhm),
+            "bbl": ("band", meta.bbl),
         },
         name=Path(path).stem,
         attrs={
             "source": Path(path).name,
-            "product": product.product,
+            "product": raw.product,
             "long_name": "radiance or reflectance",
             NODATA_DECLARED: raw_nodata is not None,
         },
     )
-    if product.geolocation is not None:
-        scene.attrs["geolocation"] = product.geolocation
-    scene = scene.rio.write_crs(product.crs) if product.crs is not None else scene
+    if raw.geolocation is not None:
+        scene.attrs["geolocation"] = raw.geolocation
+    scene = scene.rio.write_crs(raw.crs) if raw.crs is not None else scene
     scene = scene.rio.write_transform(transform)
     return scene.rio.write_nodata(raw_nodata if raw_nodata is not None else np.nan, encoded=True)
 
@@ -250,17 +184,11 @@ def prepare_scene(
     raw_nodata = nodata if nodata is not None else scene.rio.encoded_nodata
     if raw_nodata is None:
         raw_nodata = scene.rio.nodata
-    out = data.astype(np.float32)
-    if not already and raw_nodata is not None and not np.isnan(raw_nodata):
-        out = da.where(data == raw_nodata, np.float32(np.nan), out)
     attrs = dict(scene.attrs)
     scale = attrs.pop("scale_factor", 1.0)
     offset = attrs.pop("add_offset", 0.0)
     attrs.pop("_FillValue", None)
-    if not already and (np.any(np.asarray(scale) != 1.0) or np.any(np.asarray(offset) != 0.0)):
-        scale = np.asarray(scale, dtype=np.float32).reshape(-1, 1, 1)
-        offset = np.asarray(offset, dtype=np.float32).reshape(-1, 1, 1)
-        out = out * scale + offset
+    out = data.astype(np.float32) if already else decode(data, raw_nodata, scale, offset)
     result = xr.DataArray(out, dims=scene.dims, coords=scene.coords, name=scene.name, attrs=attrs)
     if scene.rio.crs is not None:
         result = result.rio.write_crs(scene.rio.crs)

@@ -74,3 +74,16 @@ def test_a_remote_input_is_identified_by_its_name():
     name = "/vsicurl/https://example.org/a.tif"
     assert content_identity(name) == name
     assert content_identity("s3://bucket/a.tif") == "s3://bucket/a.tif"
+
+
+def test_a_sensor_geometry_scene_is_also_its_loc_file(tmp_path):
+    from product_fixtures import make_airborne_line
+
+    rdn, _, _ = make_airborne_line(tmp_path, np.linspace(1.0, 2.0, 6), rows=8, cols=6)
+    names = [p.name for p in input_files(rdn)]
+    assert names == ["AV3_line_rdn.img", "AV3_line_rdn.hdr", "AV3_line_loc.img", "AV3_line_loc.hdr"]
+    before = content_identity(rdn)
+    loc = tmp_path / "AV3_line_loc.img"
+    with rasterio.open(loc, "r+") as ds:
+        ds.write(ds.read(3) + 1.0, 3)  # the elevations
+    assert content_identity(rdn) != before

@@ -25,8 +25,9 @@ import numpy as np
 from affine import Affine
 
 from superad_geo.errors import InputError
-from superad_geo.scene.products.cube import ProductCube
+from superad_geo.scene.band_metadata import BandMetadata
 from superad_geo.scene.products.hdf5 import LazyDataset, h5py_module, is_hdf5, read_string
+from superad_geo.scene.products.reader import RawScene, Reader, default_chunks, register
 
 PRODUCT = "EMIT L2A reflectance"
 _REQUIRED = (
@@ -35,14 +36,6 @@ _REQUIRED = (
     "location/glt_x",
     "location/glt_y",
 )
-
-
-def recognises(path: str) -> bool:
-    """True for a NetCDF-4/HDF5 file with EMIT's reflectance, band parameters and GLT."""
-    if not is_hdf5(path):
-        return False
-    with h5py_module().File(path, "r") as f:
-        return all(name in f for name in _REQUIRED) and f["reflectance"].ndim == 3
 
 
 def orthorectify_block(
@@ -78,61 +71,60 @@ def check_glt(glt_y: np.ndarray, glt_x: np.ndarray, swath: tuple[int, int], path
             )
 
 
-def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
-    """Read an EMIT L2A reflectance file lazily on its GLT map grid."""
-    from superad_geo.scene.io import default_chunks
+class EmitReader(Reader):
+    """An EMIT L2A reflectance NetCDF-4 file."""
 
-    with h5py_module().File(path, "r") as f:
-        reflectance = f["reflectance"]
-        swath_shape, bands = reflectance.shape[:2], reflectance.shape[2]
-        fill = float(np.ravel(reflectance.attrs.get("_FillValue", [-9999.0]))[0])
-        params = f["sensor_band_parameters"]
-        wavelength = np.asarray(params["wavelengths"][()], dtype=float)
-        fwhm = (
-            np.asarray(params["fwhm"][()], dtype=float)
-            if "fwhm" in params
-            else np.full(bands, np.nan)
+    def guess_can_open(self, path: str) -> bool:
+        """True for a NetCDF-4/HDF5 file with EMIT's reflectance, band parameters and GLT."""
+        if not is_hdf5(path):
+            return False
+        with h5py_module().File(path, "r") as f:
+            return all(name in f for name in _REQUIRED) and f["reflectance"].ndim == 3
+
+    def open(self, path: str, chunks: Mapping[str, int] | None = None) -> RawScene:
+        """Read an EMIT L2A reflectance file lazily on its GLT map grid."""
+        with h5py_module().File(path, "r") as f:
+            reflectance = f["reflectance"]
+            swath_shape, bands = reflectance.shape[:2], reflectance.shape[2]
+            fill = float(np.ravel(reflectance.attrs.get("_FillValue", [-9999.0]))[0])
+            params = f["sensor_band_parameters"]
+            wavelength = np.asarray(params["wavelengths"][()], dtype=float)
+            known = {"wavelength": wavelength}
+            if "fwhm" in params:
+                known["fwhm"] = np.asarray(params["fwhm"][()], dtype=float)
+            if "good_wavelengths" in params:
+                known["bbl"] = np.asarray(params["good_wavelengths"][()]) != 0
+            glt_x = np.asarray(f["location/glt_x"][()])
+            glt_y = np.asarray(f["location/glt_y"][()])
+            if "geotransform" not in f.attrs:
+                raise InputError(f"{path!r}: EMIT file without a 'geotransform' attribute")
+            transform = Affine.from_gdal(*(float(v) for v in np.ravel(f.attrs["geotransform"])[:6]))
+            crs = read_string(f.attrs["spatial_ref"]) if "spatial_ref" in f.attrs else None
+        if wavelength.shape != (bands,) or glt_x.shape != glt_y.shape:
+            raise InputError(f"{path!r}: inconsistent EMIT band parameters or GLT")
+        check_glt(glt_y, glt_x, swath_shape, path)
+        size = dict(chunks) if chunks is not None else default_chunks(bands, 4)
+        block = (size.get("y", glt_y.shape[0]), size.get("x", glt_y.shape[1]))
+        gy = da.from_array(glt_y, chunks=block)
+        gx = da.from_array(glt_x, chunks=block)
+        swath = LazyDataset(path, "reflectance")
+        data = da.map_blocks(
+            orthorectify_block,
+            gy,
+            gx,
+            swath=swath,
+            fill=fill,
+            dtype=swath.dtype,
+            new_axis=0,
+            chunks=((bands,), *gy.chunks),
         )
-        good = (
-            np.asarray(params["good_wavelengths"][()]) != 0
-            if "good_wavelengths" in params
-            else np.ones(bands, dtype=bool)
+        return RawScene(
+            data=data,
+            bands=BandMetadata.of(bands, **known, nodata=fill),
+            transform=transform,
+            crs=crs,
+            product=PRODUCT,
         )
-        glt_x = np.asarray(f["location/glt_x"][()])
-        glt_y = np.asarray(f["location/glt_y"][()])
-        if "geotransform" not in f.attrs:
-            raise InputError(f"{path!r}: EMIT file without a 'geotransform' attribute")
-        transform = Affine.from_gdal(*(float(v) for v in np.ravel(f.attrs["geotransform"])[:6]))
-        crs = read_string(f.attrs["spatial_ref"]) if "spatial_ref" in f.attrs else None
-    if wavelength.shape != (bands,) or glt_x.shape != glt_y.shape:
-        raise InputError(f"{path!r}: inconsistent EMIT band parameters or GLT")
-    check_glt(glt_y, glt_x, swath_shape, path)
-    size = dict(chunks) if chunks is not None else default_chunks(bands, 4)
-    block = (size.get("y", glt_y.shape[0]), size.get("x", glt_y.shape[1]))
-    gy = da.from_array(glt_y, chunks=block)
-    gx = da.from_array(glt_x, chunks=block)
-    swath = LazyDataset(path, "reflectance")
-    data = da.map_blocks(
-        orthorectify_block,
-        gy,
-        gx,
-        swath=swath,
-        fill=fill,
-        dtype=swath.dtype,
-        new_axis=0,
-        chunks=((bands,), *gy.chunks),
-    )
-    return ProductCube(
-        data=data,
-        metadata={
-            "wavelength": wavelength,
-            "fwhm": fwhm,
-            "bbl": good,
-            "scale": np.ones(bands),
-            "offset": np.zeros(bands),
-            "nodata": fill,
-        },
-        transform=transform,
-        crs=crs,
-        product=PRODUCT,
-    )
+
+
+EMIT = register(EmitReader())

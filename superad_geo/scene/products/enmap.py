@@ -11,6 +11,7 @@ zip, or the METADATA.XML inside a folder.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import zipfile
 from collections.abc import Mapping
@@ -20,7 +21,9 @@ from xml.etree import ElementTree
 import numpy as np
 
 from superad_geo.errors import InputError
-from superad_geo.scene.products.cube import ProductCube
+from superad_geo.scene.band_metadata import check_scale
+from superad_geo.scene.products.gdal import GDAL
+from superad_geo.scene.products.reader import RawScene, Reader, gdal_files, register
 
 PRODUCT = "EnMAP L2A"
 
@@ -56,30 +59,6 @@ def _parts(path: str) -> tuple[str, str, str] | None:
     return None
 
 
-def recognises(path: str) -> bool:
-    """True for an EnMAP product folder, zip or METADATA.XML."""
-    return _parts(path) is not None
-
-
-def product_root(path: str) -> str | None:
-    """The folder or zip of the product that ``path`` (folder, zip, METADATA.XML) is, if any."""
-    parts = _parts(path)
-    return None if parts is None else parts[0]
-
-
-def folder_problem(path: str) -> str | None:
-    """Why a folder or zip holding EnMAP layers is not one product; None if it is or holds none."""
-    names = _members(path) or []
-    images, metadata = _images(names), _metadata(names)
-    if (len(images), len(metadata)) in ((1, 1), (0, 0)):
-        return None
-    found = ", ".join(os.path.basename(n) for n in images) or "none"
-    return (
-        f"holds {len(images)} EnMAP SPECTRAL_IMAGE GeoTIFF(s) ({found}) and {len(metadata)} "
-        "METADATA.XML; an EnMAP L2A product holds one of each: give one product's folder"
-    )
-
-
 def band_characterisation(xml: bytes) -> dict[str, np.ndarray]:
     """Wavelength, FWHM, gain and offset per band, in ``bandID number`` order."""
     root = ElementTree.fromstring(xml)
@@ -100,32 +79,61 @@ def band_characterisation(xml: bytes) -> dict[str, np.ndarray]:
     }
 
 
-def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
-    """Read an EnMAP L2A product lazily; band metadata from its METADATA.XML."""
-    from superad_geo.scene.band_metadata import check_scale
-    from superad_geo.scene.io import open_gdal_cube
+class EnmapReader(Reader):
+    """An EnMAP L2A product: its folder, its zip, or the METADATA.XML in its folder."""
 
-    root, image, metadata = _parts(path)  # type: ignore[misc]
-    if os.path.isdir(root):
-        xml = Path(root, metadata).read_bytes()
-        gdal_path = os.path.join(root, image)
-    else:
-        with zipfile.ZipFile(root) as z:
-            xml = z.read(metadata)
-        gdal_path = f"/vsizip/{root}/{image}"
-    cube = open_gdal_cube(gdal_path, chunks)
-    bands = band_characterisation(xml)
-    check_scale(bands["scale"], "METADATA.XML's GainOfBand", path)
-    count = cube.data.shape[0]
-    if bands["wavelength"].size != count:
-        raise InputError(
-            f"{path!r}: METADATA.XML describes {bands['wavelength'].size} bands, "
-            f"the SPECTRAL_IMAGE has {count}"
+    def guess_can_open(self, path: str) -> bool:
+        return _parts(path) is not None
+
+    def root(self, path: str) -> str:
+        """The product's folder or zip, for any of them or its METADATA.XML."""
+        parts = _parts(path)
+        return path if parts is None else parts[0]
+
+    def files(self, path: str) -> list[Path]:
+        """Every file under the product's folder, in name order; a zip is one file."""
+        root = Path(self.root(path)).resolve()
+        if root.is_dir():
+            return sorted(p for p in root.rglob("*") if p.is_file())
+        return gdal_files(str(root))
+
+    def folder_problem(self, path: str) -> str | None:
+        """Why a folder or zip of EnMAP layers is not one product; None if it is or holds none."""
+        names = _members(path) or []
+        images, metadata = _images(names), _metadata(names)
+        if (len(images), len(metadata)) in ((1, 1), (0, 0)):
+            return None
+        found = ", ".join(os.path.basename(n) for n in images) or "none"
+        return (
+            f"holds {len(images)} EnMAP SPECTRAL_IMAGE GeoTIFF(s) ({found}) and {len(metadata)} "
+            "METADATA.XML; an EnMAP L2A product holds one of each: give one product's folder"
         )
-    return ProductCube(
-        data=cube.data,
-        metadata={**cube.metadata, **bands},
-        transform=cube.transform,
-        crs=cube.crs,
-        product=PRODUCT,
-    )
+
+    def open(self, path: str, chunks: Mapping[str, int] | None = None) -> RawScene:
+        """Read an EnMAP L2A product lazily; band metadata from its METADATA.XML."""
+        root, image, metadata = _parts(path)  # type: ignore[misc]
+        if os.path.isdir(root):
+            xml = Path(root, metadata).read_bytes()
+            gdal_path = os.path.join(root, image)
+        else:
+            with zipfile.ZipFile(root) as z:
+                xml = z.read(metadata)
+            gdal_path = f"/vsizip/{root}/{image}"
+        cube = GDAL.open(gdal_path, chunks)
+        bands = band_characterisation(xml)
+        check_scale(bands["scale"], "METADATA.XML's GainOfBand", path)
+        if bands["wavelength"].size != cube.bands.count:
+            raise InputError(
+                f"{path!r}: METADATA.XML describes {bands['wavelength'].size} bands, "
+                f"the SPECTRAL_IMAGE has {cube.bands.count}"
+            )
+        return RawScene(
+            data=cube.data,
+            bands=dataclasses.replace(cube.bands, **bands),
+            transform=cube.transform,
+            crs=cube.crs,
+            product=PRODUCT,
+        )
+
+
+ENMAP = register(EnmapReader())

@@ -29,20 +29,13 @@ import numpy as np
 from affine import Affine
 
 from superad_geo.errors import AmbiguousInputError, InputError
-from superad_geo.scene.products.cube import ProductCube
+from superad_geo.scene.band_metadata import BandMetadata, check_scale
 from superad_geo.scene.products.hdf5 import LazyDataset, h5py_module, is_hdf5
+from superad_geo.scene.products.reader import RawScene, Reader, default_chunks, register
 
 PRODUCT = "PRISMA L2D reflectance"
 SWATH = "HDFEOS/SWATHS/PRS_L2D_HCO"
 _DN_MAX = 65535.0
-
-
-def recognises(path: str) -> bool:
-    """True for an HE5 file with PRISMA L2D's VNIR and SWIR cubes."""
-    if not is_hdf5(path):
-        return False
-    with h5py_module().File(path, "r") as f:
-        return f"{SWATH}/Data Fields/VNIR_Cube" in f and f"{SWATH}/Data Fields/SWIR_Cube" in f
 
 
 def _attr(attrs: Any, name: str) -> np.ndarray:
@@ -62,9 +55,7 @@ def check_lines_run_south(latitude: np.ndarray, path: str) -> None:
         )
 
 
-def _detector(f: Any, name: str) -> dict[str, np.ndarray]:
-    from superad_geo.scene.band_metadata import check_scale
-
+def _detector(f: Any, name: str) -> BandMetadata:
     attrs = f.attrs
     key = name.capitalize()
     wavelength = _attr(attrs, f"List_Cw_{key}")
@@ -72,61 +63,75 @@ def _detector(f: Any, name: str) -> dict[str, np.ndarray]:
     flags = _attr(attrs, f"List_Cw_{key}_Flags")
     lo, hi = _attr(attrs, f"L2Scale{key}Min")[0], _attr(attrs, f"L2Scale{key}Max")[0]
     check_scale(hi - lo, f"L2Scale{key}Max - L2Scale{key}Min ({hi:g} - {lo:g})", f.filename)
-    good = (flags != 0) & (wavelength > 0)
     bands = wavelength.size
-    meta = {
-        "wavelength": np.where(wavelength > 0, wavelength, np.nan),
-        "fwhm": np.where(fwhm > 0, fwhm, np.nan),
-        "bbl": good,
-        "scale": np.full(bands, (hi - lo) / _DN_MAX),
-        "offset": np.full(bands, lo),
-    }
-    return meta
+    return BandMetadata.of(
+        bands,
+        wavelength=np.where(wavelength > 0, wavelength, np.nan),
+        fwhm=np.where(fwhm > 0, fwhm, np.nan),
+        bbl=(flags != 0) & (wavelength > 0),
+        scale=np.full(bands, (hi - lo) / _DN_MAX),
+        offset=np.full(bands, lo),
+        nodata=0.0,
+    )
 
 
-def read(path: str, chunks: Mapping[str, int] | None = None) -> ProductCube:
-    """Read a PRISMA L2D file lazily: VNIR then SWIR bands, UTM grid from the corner pixels."""
-    from superad_geo.scene.io import default_chunks
+class PrismaReader(Reader):
+    """A PRISMA L2D reflectance HE5 file."""
 
-    with h5py_module().File(path, "r") as f:
-        latitude = np.asarray(f[f"{SWATH}/Geolocation Fields/Latitude"][()], dtype=float)
-        metas = [_detector(f, name) for name in ("vnir", "swir")]
-        attrs = f.attrs
-        epsg = int(_attr(attrs, "Epsg_Code")[0])
-        ul = (
-            _attr(attrs, "Product_ULcorner_easting")[0],
-            _attr(attrs, "Product_ULcorner_northing")[0],
-        )
-        lr = (
-            _attr(attrs, "Product_LRcorner_easting")[0],
-            _attr(attrs, "Product_LRcorner_northing")[0],
-        )
-    check_lines_run_south(latitude, path)
-    cubes = [LazyDataset(path, f"{SWATH}/Data Fields/{n}_Cube") for n in ("VNIR", "SWIR")]
-    lines, samples = cubes[0].shape[0], cubes[0].shape[2]
-    for cube, meta in zip(cubes, metas, strict=True):
-        if cube.shape != (lines, meta["wavelength"].size, samples):
-            raise InputError(
-                f"{path!r}: {cube.name} has shape {cube.shape}, expected (line, band, sample) "
-                f"with {meta['wavelength'].size} bands and {lines}×{samples} pixels"
+    def guess_can_open(self, path: str) -> bool:
+        """True for an HE5 file with PRISMA L2D's VNIR and SWIR cubes."""
+        if not is_hdf5(path):
+            return False
+        with h5py_module().File(path, "r") as f:
+            return f"{SWATH}/Data Fields/VNIR_Cube" in f and f"{SWATH}/Data Fields/SWIR_Cube" in f
+
+    def open(self, path: str, chunks: Mapping[str, int] | None = None) -> RawScene:
+        """Read a PRISMA L2D file lazily: VNIR then SWIR bands, UTM grid from the corner pixels."""
+        with h5py_module().File(path, "r") as f:
+            latitude = np.asarray(f[f"{SWATH}/Geolocation Fields/Latitude"][()], dtype=float)
+            metas = [_detector(f, name) for name in ("vnir", "swir")]
+            attrs = f.attrs
+            epsg = int(_attr(attrs, "Epsg_Code")[0])
+            ul = (
+                _attr(attrs, "Product_ULcorner_easting")[0],
+                _attr(attrs, "Product_ULcorner_northing")[0],
             )
-    if latitude.shape != (lines, samples) or min(lines, samples) < 2:
-        raise InputError(
-            f"{path!r}: Latitude has shape {latitude.shape}, the cubes {lines}×{samples}"
+            lr = (
+                _attr(attrs, "Product_LRcorner_easting")[0],
+                _attr(attrs, "Product_LRcorner_northing")[0],
+            )
+        check_lines_run_south(latitude, path)
+        cubes = [LazyDataset(path, f"{SWATH}/Data Fields/{n}_Cube") for n in ("VNIR", "SWIR")]
+        lines, samples = cubes[0].shape[0], cubes[0].shape[2]
+        for cube, meta in zip(cubes, metas, strict=True):
+            if cube.shape != (lines, meta.count, samples):
+                raise InputError(
+                    f"{path!r}: {cube.name} has shape {cube.shape}, expected (line, band, sample) "
+                    f"with {meta.count} bands and {lines}×{samples} pixels"
+                )
+        if latitude.shape != (lines, samples) or min(lines, samples) < 2:
+            raise InputError(
+                f"{path!r}: Latitude has shape {latitude.shape}, the cubes {lines}×{samples}"
+            )
+        size = (
+            dict(chunks)
+            if chunks is not None
+            else default_chunks(sum(c.shape[1] for c in cubes), 4)
         )
-    size = dict(chunks) if chunks is not None else default_chunks(sum(c.shape[1] for c in cubes), 4)
-    block = (size.get("y", lines), -1, size.get("x", samples))
-    data = da.concatenate(
-        [da.from_array(cube, chunks=block).transpose(1, 0, 2) for cube in cubes], axis=0
-    )
-    x_size = (lr[0] - ul[0]) / (samples - 1)
-    y_size = (ul[1] - lr[1]) / (lines - 1)
-    transform = Affine(x_size, 0.0, ul[0] - x_size / 2, 0.0, -y_size, ul[1] + y_size / 2)
-    metadata = {key: np.concatenate([m[key] for m in metas]) for key in metas[0]}
-    return ProductCube(
-        data=data,
-        metadata={**metadata, "nodata": 0.0},
-        transform=transform,
-        crs=f"EPSG:{epsg}",
-        product=PRODUCT,
-    )
+        block = (size.get("y", lines), -1, size.get("x", samples))
+        data = da.concatenate(
+            [da.from_array(cube, chunks=block).transpose(1, 0, 2) for cube in cubes], axis=0
+        )
+        x_size = (lr[0] - ul[0]) / (samples - 1)
+        y_size = (ul[1] - lr[1]) / (lines - 1)
+        transform = Affine(x_size, 0.0, ul[0] - x_size / 2, 0.0, -y_size, ul[1] + y_size / 2)
+        return RawScene(
+            data=data,
+            bands=BandMetadata.concatenate(metas),
+            transform=transform,
+            crs=f"EPSG:{epsg}",
+            product=PRODUCT,
+        )
+
+
+PRISMA = register(PrismaReader())
