@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import functools
 import io
 import json
 import time
@@ -14,6 +16,7 @@ from typing import Any
 import click
 
 import superad_geo
+from superad_geo import _cli
 from superad_geo_cli.batch_inputs import RASTER_SUFFIXES, BatchScene, batch_scenes
 from superad_geo_cli.common import (
     check_output,
@@ -22,10 +25,9 @@ from superad_geo_cli.common import (
     error_text,
     no_partial_outputs,
     params_for_record,
-    preflight_scene,
+    run_options,
     show_warnings,
 )
-from superad_geo_cli.detect import detect_kwargs
 from superad_geo_cli.options import detect_options
 from superad_geo_cli.progress import format_duration, make_progress
 
@@ -36,26 +38,25 @@ MANIFEST_FIELDS = ("scene", "item", "status", "seconds", "output", "parameters",
 STALE_HINT = "; use --overwrite to rerun the scene"
 
 
-def _existing_output(output: Path, scene: str, opts: dict[str, Any]) -> str | None:
+def _existing_output(output: Path, scene: str, options: superad_geo.DetectOptions) -> str | None:
     """Why an existing ``output`` is not this run's result; None when it is (skip it).
 
     It is this run's result when its ``SUPERAD_FINGERPRINT`` tag equals the
-    fingerprint of ``scene`` with ``opts`` (the content of the input's files
+    fingerprint of ``scene`` with ``options`` (the content of the input's files
     and every option that changes the scores).
     """
     import rasterio
 
-    from superad_geo import FINGERPRINT_TAG, result_fingerprint
-
+    tag = _cli.FINGERPRINT_TAG
     try:
         with rasterio.open(output) as ds:
-            found = ds.tags().get(FINGERPRINT_TAG)
+            found = ds.tags().get(tag)
             ds.read(1, window=((ds.height - 1, ds.height), (ds.width - 1, ds.width)))
     except Exception:  # noqa: BLE001 - anything unreadable is not a result of ours
         return f"{str(output)!r} exists but is not a readable score raster"
     if found is None:
-        return f"{str(output)!r} exists but has no {FINGERPRINT_TAG} tag (not made by this version)"
-    if found != result_fingerprint(scene, detect_kwargs(opts)):
+        return f"{str(output)!r} exists but has no {tag} tag (not made by this version)"
+    if found != _cli.file_fingerprint(scene, options):
         return f"{str(output)!r} was made from other input or options"
     return None
 
@@ -68,17 +69,18 @@ def _run_one(
     The warnings are returned rather than shown: on a worker they would be
     lost, and the batch names the scene they concern.
     """
-    kwargs = detect_kwargs(opts)
+    options, execution = run_options(opts)
+    run = functools.partial(
+        superad_geo.detect_file, scene, output, options=options, overwrite=opts["overwrite"]
+    )
     with collected_warnings() as found, no_partial_outputs(output):
-        preflight_scene(scene, opts)
         if local:  # on a dask worker: no nested cluster, tiles run in the worker's threads
             import dask
 
-            kwargs["scheduler"] = None
             with dask.config.set(scheduler="threads"):
-                superad_geo.detect_file(scene, output, progress=None, **kwargs)
+                run(execution=dataclasses.replace(execution, scheduler=None))
         else:
-            superad_geo.detect_file(scene, output, progress=progress, **kwargs)
+            run(execution=execution, progress=progress)
     return found
 
 
@@ -93,6 +95,21 @@ class Manifest:
     def __init__(self, path: Path, parameters: str) -> None:
         self.path, self.parameters = path, parameters
         self.rows: list[dict[str, Any]] = []
+
+    @classmethod
+    def create(cls, out_dir: str, opts: dict[str, Any]) -> Manifest:
+        """The empty manifest of a batch into ``out_dir`` (created if needed), written."""
+        folder = Path(out_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise superad_geo.OutputError(
+                f"cannot create output folder {out_dir!r}: {exc.strerror}"
+            ) from exc
+        check_output(folder / MANIFEST, overwrite=True, what="manifest")
+        manifest = cls(folder / MANIFEST, json.dumps(params_for_record(opts), sort_keys=True))
+        manifest.write()
+        return manifest
 
     def add(self, scene: BatchScene, status: str, seconds: float = 0.0, error: str = "") -> None:
         output = "" if status == "failed" else str(scene.output)
@@ -109,21 +126,26 @@ class Manifest:
         writer.writeheader()
         for row in self.rows:
             writer.writerow({k: row.get(k, "") for k in MANIFEST_FIELDS})
-        with superad_geo.atomic_write(self.path) as tmp:
+        with _cli.atomic_write(self.path) as tmp:
             tmp.write_text(buffer.getvalue())
 
     def count(self, *statuses: str) -> int:
         return sum(row["status"] in statuses for row in self.rows)
 
 
-def _sort_out(scenes: list[BatchScene], opts: dict[str, Any], manifest: Manifest):
+def _sort_out(
+    scenes: list[BatchScene],
+    options: superad_geo.DetectOptions,
+    overwrite: bool,
+    manifest: Manifest,
+):
     """Record the scenes to skip (or refuse as stale); the scenes to run and why each reruns."""
     todo: list[BatchScene] = []
     reruns: dict[BatchScene, str] = {}  # why an existing output is replaced
     for scene in scenes:
         exists = scene.output.exists()
-        stale = _existing_output(scene.output, scene.path, opts) if exists else None
-        if exists and not opts["overwrite"]:
+        stale = _existing_output(scene.output, scene.path, options) if exists else None
+        if exists and not overwrite:
             if stale is None:
                 manifest.add(scene, "skipped")
             else:
@@ -199,28 +221,25 @@ def batch(
       superad-geo batch items.json --asset image --out-dir scores/ --dry-run
     """
     show_warnings(opts["quiet"])
+    options, _ = run_options(opts)
     scenes = batch_scenes(inputs, asset, out_dir)
     if dry_run:
         for s in scenes:
             click.echo(f"{s.item_id or '-'}\t{s.path}\t{s.output}")
         return
-    folder = Path(out_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise superad_geo.OutputError(
-            f"cannot create output folder {out_dir!r}: {exc.strerror}"
-        ) from exc
-    check_output(folder / MANIFEST, overwrite=True, what="manifest")
-    manifest = Manifest(folder / MANIFEST, json.dumps(params_for_record(opts), sort_keys=True))
-    manifest.write()
-    todo, reruns = _sort_out(scenes, opts, manifest)
+    manifest = Manifest.create(out_dir, opts)
+    todo, reruns = _sort_out(scenes, options, opts["overwrite"], manifest)
     failures = _run_scenes(todo, reruns, opts, manifest, bool((ctx.obj or {}).get("debug")))
+    _finish(ctx, len(scenes), manifest, failures, opts["quiet"])
+
+
+def _finish(ctx: click.Context, n_scenes: int, manifest: Manifest, failures, quiet: bool) -> None:
+    """Say what the batch did, and exit with its status."""
     n_stale = manifest.count("stale")
-    if not opts["quiet"] or failures or n_stale:
+    if not quiet or failures or n_stale:
         stale_text = f", {n_stale} stale (refused)" if n_stale else ""
         echo_err(
-            f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''}: "
+            f"{n_scenes} scene{'s' if n_scenes != 1 else ''}: "
             f"{manifest.count('ok', 'rerun')} done, {manifest.count('skipped')} skipped, "
             f"{len(failures)} failed{stale_text}; manifest: {manifest.path}"
         )
@@ -241,7 +260,7 @@ def _run_scenes(todo, reruns, opts, manifest: Manifest, debug: bool) -> list[Bas
         for text in found:
             warnings.warn(f"{scene.path}: {text}", UserWarning, stacklevel=2)
         if exc is None and scene.item is not None:  # catalogue the result next to its input
-            superad_geo.write_result_item(scene.item, scene.output)
+            _cli.write_result_item(scene.item, scene.output)
         if exc is not None:
             manifest.add(scene, "failed", seconds, _error_text(exc))
             failures.append(exc)
@@ -281,11 +300,9 @@ def _run_distributed(todo: list[BatchScene], opts, address, record) -> None:
     resuming from the tiles it finished); a scheduler that dies ends the
     batch with :class:`superad_geo.SchedulerLost`, finished scenes kept.
     """
-    from superad_geo import cluster_result, connect_scheduler, require
-
-    distributed = require("distributed", "batch --scheduler")
+    distributed = _cli.require("distributed", "batch --scheduler")
     task_opts = {**opts, "progress": "none"}
-    with connect_scheduler(address) as client, client.as_current():
+    with _cli.connect_scheduler(address) as client, client.as_current():
         futures = {}
         starts = {}
         for scene in todo:
@@ -296,8 +313,8 @@ def _run_distributed(todo: list[BatchScene], opts, address, record) -> None:
             starts[fut] = time.monotonic()
         for fut in distributed.as_completed(futures):
             try:
-                found, exc = cluster_result(fut), None
-            except superad_geo.SchedulerLost:
+                found, exc = _cli.cluster_result(fut), None
+            except _cli.SchedulerLost:
                 raise
             except Exception as failure:  # noqa: BLE001 - one scene's failure stops nothing
                 found, exc = (), failure

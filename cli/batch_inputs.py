@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 import superad_geo
+from superad_geo import _cli
 from superad_geo_cli.common import echo_err, envi_data_file
 
 __all__ = ["RASTER_SUFFIXES", "BatchScene", "batch_scenes", "expand_inputs", "output_name"]
@@ -78,7 +79,7 @@ def _scan_folder(folder: Path) -> list[str]:
         if p.name.startswith("."):
             continue
         if p.is_dir() or p.suffix.lower() == ".zip":
-            if superad_geo.is_product(str(p)):
+            if _cli.is_product(str(p)):
                 found.append(str(p))
         elif p in envi_data or p.suffix.lower() in RASTER_SUFFIXES:
             found.append(str(p))
@@ -91,7 +92,7 @@ def _read_list(path: Path) -> list[str]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        if not os.path.isabs(line) and not superad_geo.is_virtual_path(line):
+        if not os.path.isabs(line) and not _cli.is_virtual_path(line):
             line = str(path.parent / line)
         lines.append(line)
     return lines
@@ -99,8 +100,8 @@ def _read_list(path: Path) -> list[str]:
 
 @functools.cache
 def _is_product_folder(folder: str) -> bool:
-    """:func:`superad_geo.is_product_folder`, looked at once per folder (a glob's many files)."""
-    return superad_geo.is_product_folder(folder)
+    """Whether a folder is a product folder, looked at once per folder (a glob's many files)."""
+    return _cli.is_product_folder(folder)
 
 
 def _as_scene(path: str) -> str:
@@ -115,7 +116,7 @@ def _expand_pattern(pattern: str) -> list[str]:
     if not matches:
         echo_err(f"Warning: no file matches {pattern!r}")
     for m in matches:
-        if Path(m).is_dir() and not superad_geo.is_product(m):
+        if Path(m).is_dir() and not _cli.is_product(m):
             scenes.extend(_scan_folder(Path(m)))
         else:
             scenes.append(_as_scene(m))
@@ -127,19 +128,19 @@ def _expand_one(item: str) -> list[tuple[str, str]]:
     given = repr(item)
     if any(ch in item for ch in "*?[") and not Path(item).exists():
         return [(s, given) for s in _expand_pattern(item)]
-    if superad_geo.is_virtual_path(item):
+    if _cli.is_virtual_path(item):
         return [(item, given)]
     p = Path(item)
     if not p.exists():
         raise click.BadParameter(f"{item!r} does not exist", param_hint="INPUT")
-    if p.is_dir() and not superad_geo.is_product(item):
+    if p.is_dir() and not _cli.is_product(item):
         found = _scan_folder(p)
         if not found:
             echo_err(f"Warning: no raster file in folder {item!r}")
         return [(s, given) for s in found]
     if p.suffix.lower() in LIST_SUFFIXES:
         listed = _read_list(p)
-        missing = [s for s in listed if not superad_geo.is_virtual_path(s) and not Path(s).exists()]
+        missing = [s for s in listed if not _cli.is_virtual_path(s) and not Path(s).exists()]
         if missing:
             raise click.BadParameter(
                 f"{item!r} lists {len(missing)} path(s) that do not exist, e.g. {missing[0]!r}",
@@ -191,7 +192,7 @@ def expand_stac(inputs: tuple[str, ...], asset: str | None) -> tuple[list[str], 
         if not item.lower().endswith(".json") or not Path(item).is_file():
             others.append(item)
             continue
-        problem = superad_geo.stac_problem(item)
+        problem = _cli.stac_problem(item)
         if problem is not None:
             raise click.BadParameter(f"{item!r} {problem}", param_hint="INPUT")
         if asset is None:
@@ -200,12 +201,12 @@ def expand_stac(inputs: tuple[str, ...], asset: str | None) -> tuple[list[str], 
                 "(e.g. --asset image)",
                 param_hint="'--asset'",
             )
-        items.extend(superad_geo.stac_scenes(item, asset))
+        items.extend(_cli.stac_scenes(item, asset))
     return others, items
 
 
 def _identity(path: str) -> str:
-    return path if superad_geo.is_virtual_path(path) else os.path.realpath(path)
+    return path if _cli.is_virtual_path(path) else os.path.realpath(path)
 
 
 def _check_inside(output: Path, folder: Path) -> None:

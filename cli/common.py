@@ -1,4 +1,4 @@
-"""Helpers shared by the subcommands: output checks, clean-up, scene preflight, error text."""
+"""Helpers shared by the subcommands: a run's options, output checks, clean-up, error text."""
 
 from __future__ import annotations
 
@@ -14,18 +14,19 @@ from typing import Any
 import click
 
 import superad_geo
+from superad_geo import _cli
+from superad_geo_cli.options import OFFERED
 
 __all__ = [
     "check_output",
     "collected_warnings",
-    "detect_options_of",
     "echo_err",
     "envi_data_file",
     "error_text",
     "no_partial_outputs",
     "params_for_record",
-    "preflight_scene",
     "resolve_scene_path",
+    "run_options",
     "show_warnings",
 ]
 
@@ -36,9 +37,9 @@ def echo_err(text: str) -> None:
 
 
 def check_output(path: str | os.PathLike | None, overwrite: bool, what: str = "output") -> None:
-    """:func:`superad_geo.check_output` for an optional output (None: nothing to check)."""
+    """:func:`superad_geo.files.check_output` for an optional output (None: nothing to check)."""
     if path is not None:
-        superad_geo.check_output(path, overwrite=overwrite, what=what)
+        _cli.check_output(path, overwrite=overwrite, what=what)
 
 
 def error_text(exc: BaseException) -> str:
@@ -99,15 +100,15 @@ def resolve_scene_path(path: str) -> str:
     return path
 
 
-def detect_options_of(opts: dict[str, Any]) -> superad_geo.DetectOptions:
-    """The checked :class:`superad_geo.DetectOptions` of parsed command-line options."""
-    fields = superad_geo.DetectOptions.__dataclass_fields__
-    return superad_geo.DetectOptions(**{k: v for k, v in opts.items() if k in fields})
+def run_options(opts: dict[str, Any]) -> tuple[superad_geo.DetectOptions, superad_geo.Execution]:
+    """The checked options of a run from the parsed command-line options.
 
-
-def preflight_scene(path: str, opts: dict[str, Any]):
-    """Check the options and the scene before any output is made (:func:`superad_geo.preflight`)."""
-    return superad_geo.preflight(path, detect_options_of(opts))
+    Raises
+    ------
+    SuperadGeoError
+        A subclass naming the first bad value (shown with its flag).
+    """
+    return _cli.options_from({k: v for k, v in opts.items() if k in OFFERED})
 
 
 _seen_warnings: set[str] = set()

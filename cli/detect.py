@@ -9,11 +9,10 @@ import click
 
 import superad_geo
 from superad_geo_cli.common import (
-    check_output,
     echo_err,
     no_partial_outputs,
-    preflight_scene,
     resolve_scene_path,
+    run_options,
     show_warnings,
 )
 from superad_geo_cli.options import (
@@ -26,7 +25,7 @@ from superad_geo_cli.options import (
 )
 from superad_geo_cli.progress import format_duration, make_progress
 
-__all__ = ["detect", "detect_kwargs", "check_mask_options"]
+__all__ = ["detect", "check_mask_options"]
 
 
 def check_mask_options(mask_out: str | None, quantile: float | None, far: float | None) -> None:
@@ -38,11 +37,6 @@ def check_mask_options(mask_out: str | None, quantile: float | None, far: float 
     if mask_out is None and (quantile is not None or far is not None):
         flag = "--quantile" if quantile is not None else "--far"
         raise click.UsageError(f"{flag} only applies with --mask-out PATH")
-
-
-def detect_kwargs(opts: dict) -> dict:
-    """Keyword arguments of :func:`superad_geo.detect_file` from the parsed options."""
-    return {k: v for k, v in opts.items() if k in superad_geo.DEFAULTS or k == "overwrite"}
 
 
 @click.command(short_help="Score a scene's pixels for anomalies (writes a score GeoTIFF).")
@@ -77,21 +71,20 @@ def detect(scene: str, output: str, mask_out, quantile, far, **opts) -> None:
     check_mask_options(mask_out, quantile, far)
     if mask_out is not None and Path(mask_out).resolve() == Path(output).resolve():
         raise click.UsageError("--mask-out must differ from the score output")
-    check_output(output, opts["overwrite"])
-    check_output(mask_out, opts["overwrite"], what="mask output")
-    preflight_scene(scene, opts)
-
+    options, execution = run_options(opts)
     start = time.monotonic()
     progress = make_progress(opts["progress"], opts["quiet"])
     with progress, no_partial_outputs(output, mask_out):
         superad_geo.detect_file(
             scene,
             output,
+            options=options,
+            execution=execution,
             progress=progress,
+            overwrite=opts["overwrite"],
             mask_out=mask_out,
             quantile=quantile,
             far=far,
-            **detect_kwargs(opts),
         )
     if not opts["quiet"]:
         extra = f" and {mask_out}" if mask_out else ""

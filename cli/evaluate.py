@@ -10,7 +10,6 @@ import numpy as np
 
 from superad_geo_cli.common import check_output, echo_err, no_partial_outputs, show_warnings
 from superad_geo_cli.options import (
-    _check_output_folder,
     check_input_path,
     overwrite_opt,
     progress_opt,
@@ -183,7 +182,6 @@ def roc_figure(scores: np.ndarray, truth: np.ndarray, figures: dict, title: str)
     "--plot",
     type=click.Path(dir_okay=False, path_type=str),
     default=None,
-    callback=_check_output_folder,
     help="Draw the ROC curve (log false-alarm axis) and the 3-D ROC projections to this PNG.",
 )
 @overwrite_opt
@@ -206,7 +204,7 @@ def evaluate(scores, truth, as_json, plot, overwrite, quiet, progress) -> None:
     show_warnings(quiet)
     check_output(plot, overwrite, what="plot")
     from superad_geo import InputError, evaluate_scores
-    from superad_geo import prepare_scores as prepare
+    from superad_geo._cli import prepare_scores as prepare
 
     report = make_progress(progress, quiet)
     with report, no_partial_outputs(plot):
@@ -226,7 +224,7 @@ def evaluate(scores, truth, as_json, plot, overwrite, quiet, progress) -> None:
             raise InputError(str(exc)) from None
         report(1, 2, "evaluate")
         if plot is not None:
-            from superad_geo import save_png
+            from superad_geo._cli import save_png
 
             title = f"{Path(scores).name} vs {Path(truth).name}"
             save_png(roc_figure(flat_s, flat_t, figures, title), plot)

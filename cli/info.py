@@ -9,18 +9,9 @@ import click
 import numpy as np
 
 import superad_geo
-from superad_geo_cli.common import detect_options_of, resolve_scene_path, show_warnings
-from superad_geo_cli.options import (
-    bands_opt,
-    check_input_path,
-    drop_water_bands_opt,
-    method_opt,
-    nodata_opt,
-    overlap_opt,
-    progress_opt,
-    quiet_opt,
-    tile_size_opt,
-)
+from superad_geo import _cli
+from superad_geo_cli.common import resolve_scene_path, run_options, show_warnings
+from superad_geo_cli.options import check_input_path, field_option, progress_opt, quiet_opt
 
 __all__ = ["info", "describe_scene"]
 
@@ -38,18 +29,17 @@ def _ranges(numbers: list[int]) -> str:
 
 def describe_scene(path: str, options: superad_geo.DetectOptions) -> dict:
     """A JSON-ready description of a scene and of the tiles a detect run with ``options`` makes."""
-    scene = superad_geo.open_checked(path, nodata=options.nodata)
+    plan = _cli.plan_scene(path, options, check=False)
+    scene, used, tiles = plan.opened, plan.scene, plan.tiles
     all_bands = int(scene.shape[0])
     bad = []
     if "bbl" in scene.coords:
         numbers = scene["band"].values if "band" in scene.coords else np.arange(1, all_bands + 1)
         bad = [int(n) for n, ok in zip(numbers, scene["bbl"].values, strict=True) if not ok]
-    used = superad_geo.select_bands(scene, options.bands, drop_water_bands=options.drop_water_bands)
     n_bands, rows, cols = (int(v) for v in used.shape)
     wl = superad_geo.scene_wavelengths(used)
     crs = scene.rio.crs
     transform = scene.rio.transform()
-    plan, tiles = superad_geo.tile_plan(used, options)
     grid = (max(t.index[0] for t in tiles) + 1, max(t.index[1] for t in tiles) + 1)
     nodata_value = scene.rio.encoded_nodata
     if nodata_value is None:
@@ -73,12 +63,12 @@ def describe_scene(path: str, options: superad_geo.DetectOptions) -> dict:
         "geolocation": scene.attrs.get("geolocation"),
         "transform": list(transform)[:6],
         "resolution": [abs(transform.a), abs(transform.e)],
-        "resolution_units": superad_geo.crs_units(crs),
+        "resolution_units": _cli.crs_units(crs),
         "nodata": nodata_out,
         "method": options.method,
         "tile_size": options.tile_size,
-        "overlap": plan.overlap,
-        "halo": plan.halo,
+        "overlap": plan.options.overlap,
+        "halo": plan.options.halo,
         "tile_grid": list(grid),
         "tiles": [
             {
@@ -101,12 +91,12 @@ def _no_crs(geolocation: str | None) -> str:
 
 @click.command(short_help="Show a scene's size, bands, CRS, nodata and detect tiles.")
 @click.argument("scene", metavar="SCENE", callback=check_input_path)
-@method_opt
-@tile_size_opt
-@overlap_opt
-@bands_opt
-@drop_water_bands_opt
-@nodata_opt
+@field_option("method")
+@field_option("tile_size")
+@field_option("overlap")
+@field_option("bands")
+@field_option("drop_water_bands")
+@field_option("nodata")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @quiet_opt
 @progress_opt
@@ -126,7 +116,7 @@ def info(scene: str, as_json: bool, quiet: bool, progress: str, **opts) -> None:
     """
     scene = resolve_scene_path(scene)
     show_warnings(quiet)
-    d = describe_scene(scene, detect_options_of(opts))
+    d = describe_scene(scene, run_options(opts)[0])
     if as_json:
         click.echo(json.dumps(d))
         return

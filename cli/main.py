@@ -60,7 +60,7 @@ INTERRUPTED = 130
 
 def _disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` comes from a full disk (ENOSPC, also as GDAL reports it)."""
-    from superad_geo import causes
+    from superad_geo._cli import causes
 
     return any(
         getattr(e, "errno", None) == errno.ENOSPC or "No space left on device" in str(e)
@@ -78,7 +78,8 @@ class SuperadGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place errors meet the user
-            from superad_geo import SuperadGeoError, unreadable_block
+            from superad_geo import SuperadGeoError
+            from superad_geo._cli import unreadable_block
 
             debug = bool((ctx.obj or {}).get("debug"))
             if debug:

@@ -17,7 +17,7 @@ from superad_geo_cli.common import (
 from superad_geo_cli.evaluate import check_same_grid, read_truth
 from superad_geo_cli.options import (
     check_input_path,
-    nodata_opt,
+    field_option,
     output_opt,
     overwrite_opt,
     progress_opt,
@@ -79,7 +79,7 @@ def _rgb_callback(ctx: click.Context, param: click.Parameter, value: str | None)
     show_default=True,
     help="Longest side of the picture in scene pixels (larger scenes are decimated).",
 )
-@nodata_opt
+@field_option("nodata")
 @overwrite_opt
 @quiet_opt
 @progress_opt
@@ -112,26 +112,9 @@ def quicklook(
     report = make_progress(progress, quiet)
     with report, no_partial_outputs(output):
         report(0, 2, "quicklook")
-        cube = superad_geo.open_checked(scene, nodata=nodata)
-        score_map = None
-        if scores is not None:
-            score_map = _open_scores(scores)
-        truth_map = None
-        if truth is not None:
-            truth_map = _read_truth_on_grid(truth, scene, cube)
-        band_numbers = [int(b) for b in cube["band"].values] if "band" in cube.coords else None
-        rgb_idx = None
-        if rgb is not None:
-            from superad_geo import BandSelectionError
-
-            numbers = band_numbers or list(range(1, cube.shape[0] + 1))
-            missing = [b for b in rgb if b not in numbers]
-            if missing:
-                raise BandSelectionError(
-                    f"--rgb names band(s) {missing} but the scene has bands "
-                    f"{min(numbers)}-{max(numbers)}"
-                )
-            rgb_idx = tuple(numbers.index(b) for b in rgb)
+        cube = superad_geo.open_scene(scene, nodata=nodata)
+        score_map = None if scores is None else _open_scores(scores)
+        truth_map = None if truth is None else _read_truth_on_grid(truth, scene, cube)
         report(1, 2, "quicklook")
         render_quicklook(
             cube,
@@ -139,7 +122,7 @@ def quicklook(
             scores=score_map,
             truth=truth_map,
             kind=composite,
-            rgb=rgb_idx,
+            rgb=None if rgb is None else _rgb_positions(rgb, cube),
             max_size=max_size,
             title=Path(scene).name + (f" — {Path(scores).name}" if scores else ""),
             overwrite=overwrite,
@@ -147,6 +130,26 @@ def quicklook(
         report(2, 2, "quicklook")
     if not quiet:
         echo_err(f"wrote {output}")
+
+
+def _rgb_positions(rgb: tuple[int, int, int], cube) -> tuple[int, ...]:
+    """The positions in ``cube`` of the 1-based band numbers ``rgb`` (``--rgb``).
+
+    Raises
+    ------
+    BandSelectionError
+        If the scene has no band of one of these numbers.
+    """
+    from superad_geo import BandSelectionError
+
+    numbers = [int(b) for b in cube["band"].values] if "band" in cube.coords else []
+    numbers = numbers or list(range(1, cube.shape[0] + 1))
+    missing = [b for b in rgb if b not in numbers]
+    if missing:
+        raise BandSelectionError(
+            f"--rgb names band(s) {missing} but the scene has bands {min(numbers)}-{max(numbers)}"
+        )
+    return tuple(numbers.index(b) for b in rgb)
 
 
 def _read_truth_on_grid(path: str, scene_path: str, cube):

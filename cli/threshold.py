@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 import superad_geo
-from superad_geo_cli.common import check_output, echo_err, no_partial_outputs, show_warnings
+from superad_geo_cli.common import echo_err, no_partial_outputs, show_warnings
 from superad_geo_cli.options import (
-    _check_output_folder,
     check_input_path,
     far_opt,
     output_opt,
@@ -23,24 +20,6 @@ from superad_geo_cli.progress import make_progress
 __all__ = ["threshold"]
 
 
-def _check_one_band(scores: str) -> None:
-    """Refuse a multi-band raster: which band holds the scores cannot be guessed."""
-    import rasterio
-
-    from superad_geo import InputError
-
-    try:
-        with rasterio.open(scores) as ds:
-            count = ds.count
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputError(f"cannot read scores {scores!r} as a raster: {exc}") from None
-    if count != 1:
-        raise InputError(
-            f"{scores!r} has {count} bands; threshold takes a single-band score raster "
-            "(as written by superad-geo detect)"
-        )
-
-
 @click.command(short_help="Turn a score raster into a binary anomaly mask (and polygons).")
 @click.argument("scores", metavar="SCORES", callback=check_input_path)
 @output_opt
@@ -50,7 +29,6 @@ def _check_one_band(scores: str) -> None:
     "--vector",
     type=click.Path(dir_okay=False, path_type=str),
     default=None,
-    callback=_check_output_folder,
     help="Also write the connected anomaly regions as polygons (.gpkg, .geojson or .fgb).",
 )
 @overwrite_opt
@@ -77,25 +55,10 @@ def threshold(scores, output, quantile, far, vector, overwrite, quiet, progress)
     show_warnings(quiet)
     if (quantile is None) == (far is None):
         raise click.UsageError("give exactly one of --quantile and --far")
-    if vector is not None and Path(vector).suffix.lower() not in superad_geo.VECTOR_DRIVERS:
-        raise click.BadParameter(
-            f"cannot tell the vector format of {vector!r}; use .gpkg, .geojson or .fgb",
-            param_hint="'--vector'",
-        )
-    check_output(output, overwrite)
-    check_output(vector, overwrite, what="vector output")
-    from superad_geo import refuse_input_as_output, refuse_unless_geotiff_name
-
-    refuse_unless_geotiff_name(output, "mask output")
-    refuse_input_as_output(output, scores)
-    _check_one_band(scores)
-
-    from superad_geo import threshold_raster
-
     report = make_progress(progress, quiet)
     with report, no_partial_outputs(output, vector):
         report(0, 1, "threshold")
-        result = threshold_raster(
+        result = superad_geo.threshold_raster(
             scores, output, quantile=quantile, far=far, vector=vector, overwrite=overwrite
         )
         report(1, 1, "threshold")

@@ -2,13 +2,16 @@
 
 The zip holds one top-level folder, ``superad_geo_qgis/``, as QGIS expects;
 caches and editor files are left out. The version comes from ``metadata.txt``.
+The parameter table, ``parameters.json``, is written now from superad-geo's
+options (``make_parameters.py``) when this Python can import superad-geo;
+elsewhere the table kept in the sources goes in.
 
 Usage::
 
     python qgis_plugin/build_zip.py            # -> dist/superad_geo_qgis-<version>.zip
     python qgis_plugin/build_zip.py -o out.zip
 
-Only the standard library is used, so any Python 3.9+ can run it.
+Only the standard library is needed, so any Python 3.9+ can run it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 PLUGIN_DIR = Path(__file__).resolve().parent / "superad_geo_qgis"
 REPO_ROOT = PLUGIN_DIR.parent.parent
+TABLE_NAME = "parameters.json"
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 _SKIP_SUFFIXES = {".pyc", ".pyo", ".orig", ".rej", ".swp"}
 
@@ -44,6 +48,16 @@ def plugin_files(plugin_dir: Path = PLUGIN_DIR) -> list[Path]:
     return files
 
 
+def fresh_table() -> bytes | None:
+    """The parameter table written from superad-geo's options, or None without superad-geo."""
+    from make_parameters import table_text
+
+    try:
+        return table_text().encode("utf-8")
+    except ModuleNotFoundError:
+        return None
+
+
 def build_zip(output: Path | None = None, plugin_dir: Path = PLUGIN_DIR) -> Path:
     """Write the plugin zip and return its path.
 
@@ -58,10 +72,14 @@ def build_zip(output: Path | None = None, plugin_dir: Path = PLUGIN_DIR) -> Path
         output = REPO_ROOT / "dist" / f"{plugin_dir.name}-{plugin_version(plugin_dir)}.zip"
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    table = fresh_table()
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in plugin_files(plugin_dir):
             name = (Path(plugin_dir.name) / path.relative_to(plugin_dir)).as_posix()
-            archive.write(path, name)
+            if path.name == TABLE_NAME and table is not None:
+                archive.writestr(name, table)
+            else:
+                archive.write(path, name)
     return output
 
 

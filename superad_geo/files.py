@@ -121,9 +121,27 @@ def refuse_unless_geotiff_name(output: str | os.PathLike, what: str = "output") 
         )
 
 
+def check_geotiff_output(
+    dst: str | os.PathLike, *inputs: Any, overwrite: bool = False, what: str = "output"
+) -> Path:
+    """Check a GeoTIFF output: writable (:func:`check_output`), not one of the ``inputs``,
+    named ``.tif``; return it as a Path.
+
+    Raises
+    ------
+    OutputError
+        Naming the first problem.
+    """
+    path = check_output(dst, overwrite=overwrite, what=what)
+    refuse_input_as_output(path, *inputs)
+    refuse_unless_geotiff_name(path, what)
+    return path
+
+
 __all__ = [
     "GEOTIFF_SUFFIXES",
     "atomic_write",
+    "check_geotiff_output",
     "check_output",
     "one_line",
     "refuse_input_as_output",

@@ -1,30 +1,81 @@
-"""The options of a run, as two values checked when built.
+"""The options of a run, as two values checked when built, each field described once.
 
 :class:`DetectOptions` says *what* is computed (the method, its settings, the
 bands, the tiling); :class:`Execution` says *how* (device, workers, cluster,
-threads, batch size). :func:`superad_geo.detect` and
-:func:`superad_geo.detect_file` build both from their keywords, so a bad
-value (unknown method, preset or engine parameter, malformed band
-selection, impossible tiling) is refused before any pixel is read. Their
-fields are what the output records; their defaults are the only defaults.
+threads, batch size). A bad value (malformed band selection, impossible
+tiling, unknown device) is refused when the value is built, before any pixel
+is read; what only a detector can judge (an unknown preset) is refused by
+the detector when the run is planned, also before any pixel is read.
+
+Each field carries an :class:`Option`: its help, the type and bounds the
+command line and the QGIS dialog offer, and the detector it belongs to.
+Everything that offers an option is made from its field: the keywords of
+:func:`superad_geo.detect` and :func:`superad_geo.detect_file`
+(:func:`superad_geo.pipeline.api.takes_options`), the command line's flags, the QGIS plugin's
+parameter table (generated when the plugin is built) and a result's
+fingerprint (the fields of its detector). Their defaults are the only defaults.
 
 Torch-free: building and checking options never imports the engine.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
-from superad_geo.errors import DeviceError, OptionError
+from superad_geo.errors import BandSelectionError, DeviceError, OptionError, TilingError
+from superad_geo.scene.bands import parse_band_spec
 
 #: Seeds torch.manual_seed accepts (a signed or unsigned 64-bit integer).
 SEED_RANGE = (-(2**63), 2**64 - 1)
+
+#: Super-AD's trainings (see :class:`DetectOptions`).
+TRAININGS = ("auto", "scene", "tile")
+
+#: The devices offered by name (``cuda:N`` is accepted too).
+DEVICES = ("auto", "cpu", "cuda")
+
+#: Address schemes of a dask.distributed scheduler.
+SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://")
+
+
+@dataclass(frozen=True)
+class Option:
+    """What an option is, for every place that offers it."""
+
+    help: str
+    """One sentence: the command line's help, the dialog's tooltip."""
+    type: type = str
+    """Its values' type there: ``int``, ``float``, ``str``, ``bool`` (a flag), ``Path`` (a file)."""
+    detector: str | None = None
+    """The detector whose result it changes (None: every detector's), for the fingerprint."""
+    fingerprint: bool = True
+    """Whether the scores depend on it (how a run is executed does not)."""
+    flag: bool = True
+    """Offered on the command line, as ``--name``."""
+    label: str = ""
+    """The QGIS dialog's label; empty: not in the dialog."""
+    choices: tuple[str, ...] = ()
+    """The values offered; with ``only_choices`` False others are accepted too."""
+    only_choices: bool = True
+    minimum: int | None = None
+    """The least value the command line and the dialog accept."""
+    metavar: str | None = None
+    advanced: bool = False
+    """In the dialog's Advanced group."""
+
+
+def option(default: Any, help: str, **about: Any) -> Any:
+    """A dataclass field with ``default`` and its :class:`Option` (``help`` and ``about``)."""
+    factory = {"default_factory": default} if callable(default) else {"default": default}
+    return field(**factory, metadata={"option": Option(help, **about)})
 
 
 def _is_int(value: Any) -> bool:
@@ -33,8 +84,6 @@ def _is_int(value: Any) -> bool:
 
 def _ints(value: Any, what: str) -> int | tuple[int, int]:
     """``value`` (an int or a (rows, cols) pair of ints, NumPy's included) as Python ints."""
-    from superad_geo.errors import TilingError
-
     if _is_int(value):
         return int(value)
     try:
@@ -46,29 +95,18 @@ def _ints(value: Any, what: str) -> int | tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else value
+
+
+def _check_choices(value: Any, name: str, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise OptionError(f"unknown {name} {value!r}; use one of {', '.join(choices)}", option=name)
+
+
 @dataclass(frozen=True)
 class DetectOptions:
-    """What a run computes.
-
-    Attributes
-    ----------
-    method : str
-        A detector of :data:`superad_geo.detectors.DETECTORS` (``"superad"``, ``"rx"``).
-    preset, steps, seed, params
-        Engine settings (see :func:`superad_geo.score_cube`); ``params`` are
-        engine parameter overrides such as ``superpixel_size``.
-    bands, drop_water_bands, nodata, roi
-        What of the scene is used (see :func:`superad_geo.detect`).
-    scaling : str or (float, float), optional
-        Scene-wide input scaling; None: the detector's (the preset's).
-    tile_size, overlap : int or (int, int)
-        Tile cores and their overlap in pixels.
-    halo : int, optional
-        Context read around each tile; None: the detector's.
-    training : {"auto", "scene", "tile"}, optional
-        Super-AD: one network per scene trained on crops, one per tile, or
-        ``"auto"`` (per tile up to the ``tile_training_pixels`` parameter,
-        256 × 256 pixels; per scene beyond); None: the preset's.
+    """What a run computes; each field's :class:`Option` says what it is.
 
     Raises
     ------
@@ -77,26 +115,97 @@ class DetectOptions:
         naming the first bad value.
     """
 
-    method: str = "superad"
-    preset: str = "default"
-    steps: int | None = None
-    seed: int = 0
-    bands: str | tuple[int, ...] | None = None
-    drop_water_bands: bool = False
-    nodata: float | None = None
-    roi: Any = None
-    scaling: str | tuple[float, float] | None = None
-    tile_size: int | tuple[int, int] = 512
-    overlap: int | tuple[int, int] = 64
-    halo: int | None = None
-    training: str | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
+    method: str = option("superad", "The detector that scores the pixels", label="Method")
+    preset: str = option(
+        "default",
+        "Super-AD parameter set ('reference' reproduces the paper, 'fast' for a first look).",
+        detector="superad",
+        label="Preset",
+    )
+    steps: int | None = option(
+        None,
+        "Training steps: of each tile's network, or of the scene's with scene training "
+        "[default: the preset's].",
+        type=int,
+        minimum=1,
+        detector="superad",
+        label="Training steps (empty: the preset's)",
+    )
+    training: str | None = option(
+        None,
+        "Super-AD training: one network per tile, one per scene trained on crops across it "
+        "and scoring every tile (a fixed cost per scene), or auto: per tile up to 256 × 256 "
+        "pixels, per scene beyond [default: the preset's].",
+        choices=TRAININGS,
+        detector="superad",
+        label="Training (empty: the preset's)",
+    )
+    seed: int = option(
+        0,
+        "Random seed of the network's initialisation.",
+        type=int,
+        detector="superad",
+        label="Random seed",
+    )
+    tile_size: int | tuple[int, int] = option(
+        512, "Tile side in pixels.", type=int, minimum=16, label="Tile size (pixels)"
+    )
+    overlap: int | tuple[int, int] = option(
+        64,
+        "Overlap between neighbouring tiles in pixels.",
+        type=int,
+        minimum=0,
+        detector="superad",
+        label="Tile overlap (pixels)",
+    )
+    halo: int | None = option(
+        None,
+        "Context read around each tile, in pixels [default: the detector's].",
+        type=int,
+        detector="superad",
+        flag=False,
+    )
+    bands: str | tuple[int, ...] | None = option(
+        None,
+        "Bands to use: 1-based numbers and ranges (1-100,120-150) or wavelength ranges with "
+        "units (400-1300nm,1500-1800nm).",
+        metavar="SPEC",
+        label="Bands to use (empty: all)",
+    )
+    drop_water_bands: bool = option(
+        False,
+        "Drop the water-vapour absorption bands (needs wavelengths).",
+        type=bool,
+        label="Drop the water-vapour absorption bands",
+    )
+    nodata: float | None = option(
+        None,
+        "Nodata value of the input, overriding the file's (a number or nan).",
+        type=float,
+        metavar="VALUE",
+        label="Nodata value (empty: the file's)",
+        advanced=True,
+    )
+    roi: Any = option(
+        None,
+        "Region of interest: a raster mask (non-zero inside) or a polygon file; only pixels "
+        "inside are analysed.",
+        type=Path,
+        label="Region of interest (raster mask or polygons)",
+    )
+    scaling: str | tuple[float, float] | None = option(
+        None,
+        "Scene-wide input scaling: 'minmax', 'percentile' or (lo, hi) [default: the detector's].",
+        flag=False,
+    )
+    params: Mapping[str, Any] = option(
+        dict,
+        "Engine parameter overrides, e.g. superpixel_size.",
+        detector="superad",
+        flag=False,
+    )
 
     def __post_init__(self) -> None:
-        from superad_geo.detectors import get_detector
-        from superad_geo.errors import BandSelectionError, TilingError
-        from superad_geo.scene.bands import parse_band_spec
-
         if isinstance(self.bands, str):
             parse_band_spec(self.bands)
         elif self.bands is not None:
@@ -116,7 +225,8 @@ class DetectOptions:
                 raise TilingError(f"halo must be an int >= 0, got {self.halo!r}")
             object.__setattr__(self, "halo", int(self.halo))
         if self.nodata is not None and math.isinf(float(self.nodata)):
-            raise OptionError("nodata cannot be infinite")
+            raise OptionError("nodata cannot be infinite", option="nodata")
+        _check_choices(self.training, "training", TRAININGS)
         if isinstance(self.scaling, str):
             if self.scaling not in ("minmax", "percentile"):
                 raise OptionError(
@@ -128,10 +238,9 @@ class DetectOptions:
             )
         if not isinstance(self.params, Mapping):
             raise OptionError(f"params must be a mapping, got {type(self.params).__name__}")
-        get_detector(self.method).check(self)
 
     def record(self) -> dict[str, Any]:
-        """The options as written into an output's tags (JSON-ready)."""
+        """The options every detector's output records in its tags (JSON-ready)."""
         roi = self.roi
         if roi is not None:
             roi = (
@@ -155,64 +264,134 @@ class DetectOptions:
         }
 
 
-def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else value
-
-
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse an address that is not a dask.distributed scheduler's (``tcp://host:8786``)."""
+    if not address.startswith(SCHEDULER_SCHEMES) or address.endswith("://"):
+        raise OptionError(
+            f"{address!r} is not a dask scheduler address; give one starting with "
+            f"{', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://host:8786)",
+            option="scheduler",
+        )
 
 
 @dataclass(frozen=True)
 class Execution:
-    """How a run is executed; never changes the scores (for a fixed ``threads``).
+    """How a run is executed; never changes the scores (for a fixed ``threads``)."""
 
-    Attributes
-    ----------
-    device : str
-        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-    workers : int
-        Tiles processed at once locally (processes when above 1).
-    scheduler : str or distributed.Client, optional
-        A dask.distributed cluster to run tiles on.
-    threads : int, optional
-        Compute threads per tile task; None: the detector's default.
-    batch_size : int, optional
-        Tiles per task; None: the detector's default (by free GPU memory).
-    """
-
-    device: str = "auto"
-    workers: int = 1
-    scheduler: Any = None
-    threads: int | None = None
-    batch_size: int | None = None
+    device: str = option(
+        "auto",
+        "Torch device; 'auto' takes CUDA when available.",
+        choices=DEVICES,
+        only_choices=False,
+        metavar="[auto|cpu|cuda]",
+        detector="superad",
+        fingerprint=False,
+        label="Device",
+    )
+    workers: int = option(
+        1,
+        "Tiles processed in parallel (locally); torch threads are shared among them.",
+        type=int,
+        minimum=1,
+        fingerprint=False,
+        label="Tiles processed in parallel",
+        advanced=True,
+    )
+    batch_size: int | None = option(
+        None,
+        "Tiles trained side by side in one step (one network each); default: 1 on the CPU, "
+        "as many as half the free GPU memory holds on a GPU.",
+        type=int,
+        minimum=1,
+        fingerprint=False,
+    )
+    scheduler: Any = option(
+        None,
+        "Address of a dask.distributed scheduler (tcp://, tls://, ucx:// or inproc://); "
+        "inputs and outputs must be reachable from every worker. Waits "
+        "$SUPERAD_GEO_SCHEDULER_TIMEOUT seconds (default 30) for it to answer.",
+        metavar="ADDRESS",
+        fingerprint=False,
+        label="Dask scheduler address (empty: local)",
+        advanced=True,
+    )
+    threads: int | None = option(
+        None,
+        "Compute threads per tile task [default: the detector's].",
+        type=int,
+        fingerprint=False,
+        flag=False,
+    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
-            raise DeviceError(f"unknown device {self.device!r}; choose one of auto, cpu, cuda")
-        for name in ("threads", "batch_size"):
+            raise DeviceError(
+                f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}",
+                option="device",
+            )
+        for name in ("workers", "threads", "batch_size"):
             value = getattr(self, name)
             if value is not None and (not _is_int(value) or value < 1):
                 raise OptionError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(self.scheduler, str):
+            check_scheduler_address(self.scheduler)
 
 
-#: Every default of :func:`superad_geo.detect`, by keyword.
+def option_fields() -> list[dataclasses.Field]:
+    """Every option: the fields of :class:`DetectOptions`, then those of :class:`Execution`."""
+    return [*fields(DetectOptions), *fields(Execution)]
+
+
+#: Every default of :func:`superad_geo.detect`, by keyword (``params`` aside).
 DEFAULTS: dict[str, Any] = {
-    **{f.name: f.default for f in fields(DetectOptions) if f.name != "params"},
-    **{f.name: f.default for f in fields(Execution)},
+    f.name: f.default for f in option_fields() if f.default is not dataclasses.MISSING
 }
 
 
-def split_options(keywords: Mapping[str, Any]) -> tuple[DetectOptions, Execution]:
-    """Build (and check) both values from a mapping of keywords, e.g. ``detect``'s ``locals()``.
+def options_from(
+    keywords: Mapping[str, Any],
+    options: DetectOptions | None = None,
+    execution: Execution | None = None,
+) -> tuple[DetectOptions, Execution]:
+    """The two values of a call's keywords: a field's name sets that field (over ``options``
+    and ``execution`` when given); any other name is an engine parameter (``params``).
 
-    Keys that name no field (the scene, ``progress``, ...) are ignored;
-    ``params`` holds the engine parameter overrides.
+    Raises
+    ------
+    SuperadGeoError
+        A subclass naming the first bad value.
     """
+    detect = {f.name for f in fields(DetectOptions)}
+    how = {f.name for f in fields(Execution)}
+    params = {k: v for k, v in keywords.items() if k not in detect | how}
+    chosen = {k: v for k, v in keywords.items() if k in detect}
+    if params:
+        base = chosen.get("params", options.params if options is not None else {})
+        chosen["params"] = {**base, **params}
+    how_chosen = {k: v for k, v in keywords.items() if k in how}
+    return _built(DetectOptions, options, chosen), _built(Execution, execution, how_chosen)
 
-    def pick(cls: type) -> dict[str, Any]:
-        return {f.name: keywords[f.name] for f in fields(cls) if f.name in keywords}
 
-    return DetectOptions(**pick(DetectOptions)), Execution(**pick(Execution))
+def _built(cls: type, value: Any, changes: dict[str, Any]) -> Any:
+    """``value`` with ``changes`` (built anew only when there are some), or a new ``cls``."""
+    if value is None:
+        return cls(**changes)
+    return dataclasses.replace(value, **changes) if changes else value
 
 
-__all__ = ["DEFAULTS", "SEED_RANGE", "DetectOptions", "Execution", "split_options"]
+__all__ = [
+    "DEFAULTS",
+    "DEVICES",
+    "SEED_RANGE",
+    "TRAININGS",
+    "DetectOptions",
+    "Execution",
+    "Option",
+    "check_scheduler_address",
+    "option",
+    "option_fields",
+    "options_from",
+]

@@ -1,14 +1,26 @@
-"""The layers' import rules, checked on the source (an AST walk) and on a fresh interpreter.
+"""The layers' import rules and the absence of import cycles, checked on the source and at run time.
 
-    model        imports nothing else of the package (but errors); the only home of torch
-    scene        never imports model, detectors, pipeline, options, or torch
-    detectors    imports model and torch only inside functions (lazily)
-    pipeline     imports scene, detectors, options, files, extras, errors; never model or torch
-    evaluation   never imports model, detectors, pipeline, or torch
-    cli          imports only the public API: ``superad_geo`` itself
-    qgis_plugin  imports nothing of the package (QGIS's Python has no torch)
+Every import counts, at module level or inside a function (imports under
+``if TYPE_CHECKING:`` are type hints, not imports). The rules (:data:`RULES`),
+from the bottom up:
 
-Imports under ``if TYPE_CHECKING:`` are type hints, not imports, and are skipped.
+    errors, version, _lazy  import nothing of the package
+    files, extras           errors
+    model                   model, errors; the only home of torch
+    scene                   scene, errors, files, extras, version
+    options                 options, scene, errors
+    detectors               detectors, options, scene, errors; model and torch inside functions
+    evaluation              evaluation, scene, files, extras, errors
+    pipeline                pipeline, detectors, options, scene, evaluation, files, extras, errors
+    accessor                pipeline, inside its methods
+    __init__                accessor, _lazy, errors, version (the rest on first use, by name)
+    _cli                    _lazy, options; detectors and model inside functions
+    cli                     ``superad_geo``'s public names and the facade ``superad_geo._cli``
+    qgis_plugin             nothing of the package; its build scripts the facade
+
+and no module imports, however indirectly, a module that imports it.
+A fresh interpreter must not load torch for ``import superad_geo``, the
+pipeline, or ``superad-geo threshold --help`` / ``evaluate --help``.
 """
 
 from __future__ import annotations
@@ -16,19 +28,43 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "superad_geo"
+
+#: Part of the package (a root module or a layer's folder) -> the parts it may import at
+#: module level, and those it may import only inside functions. ``torch`` counts as a part.
+RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "errors": ((), ()),
+    "version": ((), ()),
+    "_lazy": ((), ()),
+    "files": (("errors",), ()),
+    "extras": (("errors",), ()),
+    "model": (("model", "errors", "torch"), ()),
+    "scene": (("scene", "errors", "files", "extras", "version"), ()),
+    "options": (("options", "scene", "errors"), ()),
+    "detectors": (("detectors", "options", "scene", "errors"), ("model", "torch")),
+    "evaluation": (("evaluation", "scene", "files", "extras", "errors"), ()),
+    "pipeline": (
+        ("pipeline", "detectors", "options", "scene", "evaluation", "files", "extras", "errors"),
+        (),
+    ),
+    "accessor": ((), ("pipeline",)),
+    "__init__": (("accessor", "_lazy", "errors", "version"), ()),
+    "_cli": (("_lazy", "options"), ("detectors", "model")),
+}
 
 
 @dataclass(frozen=True)
 class Import:
     path: Path
     line: int
-    target: str  # absolute dotted name of the imported module
+    target: str  # absolute dotted name of the imported module (or of a name in it)
     lazy: bool  # inside a function
 
 
@@ -67,18 +103,38 @@ def imports_of(path: Path, package: str) -> list[Import]:
     return found
 
 
-def _package_of(path: Path, root: Path) -> str:
-    rel = path.relative_to(root).with_suffix("")
-    parts = list(rel.parts)
+def _module_of(path: Path, root: Path) -> str:
+    """The dotted name of a source file (``cli/`` is installed as ``superad_geo_cli``)."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[0] == "qgis_plugin":
         parts = parts[1:]
     if parts[0] == "cli":
         parts[0] = "superad_geo_cli"
-    return ".".join(parts[:-1] if parts[-1] != "__init__" else parts[:-1])
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _package_of(path: Path, root: Path) -> str:
+    module = _module_of(path, root)
+    return module if path.name == "__init__.py" else module.rpartition(".")[0]
+
+
+def _sources(root: Path) -> Iterator[Path]:
+    for folder in (PACKAGE, "cli", "qgis_plugin"):
+        yield from sorted((root / folder).rglob("*.py"))
 
 
 def _under(target: str, *prefixes: str) -> bool:
     return any(target == p or target.startswith(p + ".") for p in prefixes)
+
+
+def _part(target: str) -> str | None:
+    """The part of the package a target is in (``torch`` for torch), None for anything else."""
+    if _under(target, "torch"):
+        return "torch"
+    if not _under(target, PACKAGE):
+        return None
+    parts = target.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in RULES or len(parts) > 2 else "__init__"
 
 
 def violations(root: Path = ROOT) -> list[str]:
@@ -86,51 +142,72 @@ def violations(root: Path = ROOT) -> list[str]:
     found = []
 
     def bad(imp: Import, rule: str) -> None:
-        rel = imp.path.relative_to(root)
-        found.append(f"{rel}:{imp.line}: imports {imp.target} ({rule})")
+        found.append(f"{imp.path.relative_to(root)}:{imp.line}: imports {imp.target} ({rule})")
 
-    pkg = "superad_geo"
+    public = {f"{PACKAGE}.{name}" for name in _public()} | {PACKAGE}
+    facade = f"{PACKAGE}._cli"
+    for path in _sources(root):
+        rel = path.relative_to(root)
+        for imp in imports_of(path, _package_of(path, root)):
+            target = imp.target
+            if rel.parts[0] == PACKAGE:
+                layer = rel.parts[1].removesuffix(".py")
+                part = _part(target)
+                eager, lazy = RULES[layer]
+                allowed = eager + lazy if imp.lazy else eager
+                if part is not None and part != layer and part not in allowed:
+                    where = "inside functions" if part in lazy else "at all"
+                    bad(imp, f"{layer} may not import {part} {where}")
+            elif rel.parts[0] == "cli":
+                if _under(target, PACKAGE) and target not in public and not _under(target, facade):
+                    bad(imp, "cli imports the public API and the facade superad_geo._cli")
+            elif rel.parts[1] == "superad_geo_qgis":
+                if _under(target, PACKAGE, "superad_geo_cli", "torch"):
+                    bad(imp, "qgis_plugin imports nothing of the package")
+            elif _under(target, PACKAGE, "superad_geo_cli", "torch") and not _under(target, facade):
+                bad(imp, "the plugin's build scripts import only the facade superad_geo._cli")
+    return found
 
-    def layers(*names: str) -> tuple[str, ...]:
-        return tuple(f"{pkg}.{name}" for name in names)
 
-    for path in sorted((root / pkg).rglob("*.py")):
-        layer = path.relative_to(root / pkg).parts[0].removesuffix(".py")
+def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the modules of the package it imports (at module level or inside functions)."""
+    paths = {_module_of(p, root): p for p in _sources(root)}
+    graph: dict[str, set[str]] = {module: set() for module in paths}
+    for module, path in paths.items():
         for imp in imports_of(path, _package_of(path, root)):
-            t = imp.target
-            if layer == "model":
-                if _under(t, pkg) and not _under(t, *layers("model", "errors")):
-                    bad(imp, "model imports nothing else of the package")
-            elif layer == "scene":
-                if _under(t, "torch", *layers("model", "detectors", "pipeline", "options")):
-                    bad(imp, "scene never imports the engine or what is built on scenes")
-            elif layer == "detectors":
-                if _under(t, "torch", *layers("model")) and not imp.lazy:
-                    bad(imp, "detectors import the engine only inside functions")
-                if _under(t, *layers("pipeline", "evaluation")):
-                    bad(imp, "detectors sit below the pipeline")
-            elif layer == "pipeline":
-                allowed = layers(
-                    "scene", "detectors", "options", "files", "extras", "errors", "pipeline"
-                )
-                if _under(t, "torch") or (_under(t, pkg) and not _under(t, *allowed)):
-                    bad(
-                        imp,
-                        "pipeline imports scene, detectors, options, files, extras, errors only",
-                    )
-            elif layer == "evaluation" and _under(
-                t, "torch", *layers("model", "detectors", "pipeline")
-            ):
-                bad(imp, "evaluation never imports the engine or the pipeline")
-    public = {f"{pkg}.{name}" for name in _public()} | {pkg}
-    for path in sorted((root / "cli").rglob("*.py")):
-        for imp in imports_of(path, _package_of(path, root)):
-            if _under(imp.target, pkg) and imp.target not in public:
-                bad(imp, "cli imports only the public API")
-    for path in sorted((root / "qgis_plugin").rglob("*.py")):
-        for imp in imports_of(path, _package_of(path, root)):
-            if _under(imp.target, pkg, "superad_geo_cli", "torch"):
-                bad(imp, "qgis_plugin imports nothing of the package")
+            target = imp.target
+            while target and target not in paths:  # a name in a module: the module
+                target = target.rpartition(".")[0]
+            if target and target != module:
+                graph[module].add(target)
+    return graph
+
+
+def cycles(root: Path = ROOT) -> list[str]:
+    """The import cycles among the package's modules, each as ``a -> b -> a`` from its first.
+
+    A depth-first walk: a cycle is an import of a module still on the walk's path.
+    """
+    graph = import_graph(root)
+    found: list[str] = []
+    done: set[str] = set()
+
+    def walk(path: list[str]) -> None:
+        for target in sorted(graph[path[-1]]):
+            if target in path:
+                cycle = path[path.index(target) :]
+                first = cycle.index(min(cycle))
+                cycle = cycle[first:] + cycle[:first]
+                text = " -> ".join([*cycle, cycle[0]])
+                if text not in found:
+                    found.append(text)
+            elif target not in done:
+                walk([*path, target])
+        done.add(path[-1])
+
+    for module in sorted(graph):
+        if module not in done:
+            walk([module])
     return found
 
 
@@ -144,18 +221,43 @@ def test_import_rules_hold():
     assert violations() == []
 
 
-def test_a_violation_is_caught(tmp_path):
-    """The walk sees a forbidden import (copied tree, one line added)."""
-    for name in ("superad_geo", "cli", "qgis_plugin"):
+def test_no_import_cycle():
+    assert cycles() == []
+
+
+def _copy_tree(folder: Path) -> None:
+    for name in (PACKAGE, "cli", "qgis_plugin"):
         for src in (ROOT / name).rglob("*.py"):
-            dst = tmp_path / src.relative_to(ROOT)
+            dst = folder / src.relative_to(ROOT)
             dst.parent.mkdir(parents=True, exist_ok=True)
             dst.write_text(src.read_text())
-    tiling = tmp_path / "superad_geo" / "scene" / "tiling.py"
+
+
+def test_a_violation_is_caught(tmp_path):
+    """The walk sees a forbidden import, in a function too (copied tree, lines added)."""
+    _copy_tree(tmp_path)
+    tiling = tmp_path / PACKAGE / "scene" / "tiling.py"
     tiling.write_text(tiling.read_text() + "\nfrom superad_geo.model import network\n")
-    rule = "scene never imports the engine or what is built on scenes"
+    options = tmp_path / PACKAGE / "options.py"
+    options.write_text(
+        options.read_text() + "\n\ndef f():\n    from superad_geo.detectors import DETECTORS\n"
+    )
     assert [v.split(": ", 1)[1] for v in violations(tmp_path)] == [
-        f"imports superad_geo.model.network ({rule})"
+        "imports superad_geo.detectors.DETECTORS (options may not import detectors at all)",
+        "imports superad_geo.model.network (scene may not import model at all)",
+    ]
+
+
+def test_a_cycle_through_a_function_level_import_is_caught(tmp_path):
+    """A cycle the layer rules allow (scene.io imports scene.validity), closed inside a function."""
+    _copy_tree(tmp_path)
+    validity = tmp_path / PACKAGE / "scene" / "validity.py"
+    validity.write_text(
+        validity.read_text() + "\n\ndef f():\n    from superad_geo.scene.io import open_scene\n"
+    )
+    assert violations(tmp_path) == []
+    assert cycles(tmp_path) == [
+        "superad_geo.scene.io -> superad_geo.scene.validity -> superad_geo.scene.io"
     ]
 
 

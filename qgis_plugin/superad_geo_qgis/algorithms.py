@@ -22,56 +22,37 @@ from .styles import MASK_QML
 __all__ = ["DetectAlgorithm", "RxAlgorithm", "ThresholdAlgorithm"]
 
 
+def parameters_help(specs: list) -> str:
+    """The help text's list of parameters: each one's label, flag and help."""
+    rows = [f"{spec['label']} [{defaults.flag(spec['key'])}]: {spec['help']}" for spec in specs]
+    return (
+        "<p><b>Parameters</b> (command line flag in brackets)<br>"
+        "Scene: any GDAL raster with the bands as layers (GeoTIFF, ENVI, VRT).<br>"
+        + "<br>".join(rows)
+        + "<br>Anomaly mask [--mask-out] with QUANTILE or FAR: also write a binary mask.</p>"
+    )
+
+
+def option_keys(specs: list) -> tuple:
+    """The keys of the options of a run, then the mask's, in command-line order."""
+    return (*(spec["key"] for spec in specs), *defaults.MASK)
+
+
 class DetectAlgorithm(SuperadAlgorithm):
     """``superad:detect``: the Super-AD score raster of a hyperspectral scene."""
 
     ID = "detect"
     DISPLAY_NAME = "Detect anomalies (Super-AD)"
-    #: Option parameters, in the order they go on the command line.
-    OPTIONS = (
-        "METHOD",
-        "PRESET",
-        "STEPS",
-        "TRAINING",
-        "TILE_SIZE",
-        "OVERLAP",
-        "DEVICE",
-        "SEED",
-        "BANDS",
-        "DROP_WATER_BANDS",
-        "NODATA",
-        "ROI",
-        "MASK_OUT",
-        "QUANTILE",
-        "FAR",
-        "WORKERS",
-        "SCHEDULER",
-    )
+    #: The options of a run it offers (rows of ``defaults.PARAMETERS``).
+    PARAMETERS = defaults.PARAMETERS
     HELP = (
         "<p>Scores every pixel of a hyperspectral scene for how anomalous it is, with "
         "Super-AD (Cui et al. 2025): a small network learns, per tile and without "
         "labels, to reconstruct the background; pixels it reconstructs badly score "
         "high. The score raster has the scene's grid and CRS. METHOD rx runs the "
         "global RX detector instead (see the RX algorithm).</p>"
-        "<p><b>Parameters</b> (command line flag in brackets)<br>"
-        "Scene: any GDAL raster with the bands as layers (GeoTIFF, ENVI, VRT).<br>"
-        "Method [--method]: superad, or rx for the fast baseline.<br>"
-        "Preset [--preset]: default; fast (200 steps, to try settings); reference "
-        "(the published settings).<br>"
-        "Training steps [--steps]: empty uses the preset's (1000 for default).<br>"
-        "Training [--training]: tile trains a network per tile; scene trains one "
-        "network on crops across the scene and scores every tile with it (a fixed "
-        "cost per scene); auto trains per tile up to 256 × 256 pixels and per scene "
-        "beyond; empty uses the preset's (auto for default, tile for reference).<br>"
-        "Tile size, overlap [--tile-size, --overlap]: in pixels; large scenes are "
-        "processed tile by tile and stitched.<br>"
-        "Device [--device]: auto uses a CUDA GPU when the superad-geo environment "
-        "has one.<br>"
-        "Seed [--seed]: same seed, same scores.<br>"
-        "Bands, water bands, nodata, region of interest [--bands, "
-        "--drop-water-bands, --nodata, --roi].<br>"
-        "Anomaly mask [--mask-out] with QUANTILE or FAR: also write a binary mask.</p>"
-        "<p><b>Typical times</b>: Super-AD trains a network per tile. With the default "
+        + parameters_help(defaults.PARAMETERS)
+        + "<p><b>Typical times</b>: Super-AD trains a network per tile. With the default "
         "1000 steps a 256 × 256 tile takes minutes on a CPU and well under a minute on "
         "a GPU; the fast preset is about five times quicker. Try settings on a small "
         "subset first.</p>"
@@ -79,73 +60,21 @@ class DetectAlgorithm(SuperadAlgorithm):
         "environment); set its path in Processing > Options > Providers > Super-AD if it "
         "is not on PATH.</p>"
     )
+    #: Option parameters, in the order they go on the command line.
+    OPTIONS = option_keys(defaults.PARAMETERS)
+    OUTPUT_NAME = "Anomaly scores"
 
     def initAlgorithm(self, config=None):
-        table = defaults.DETECT
         self.addParameter(
             QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Hyperspectral scene"))
         )
-        self._add_choice(
-            "METHOD", "Method", table, help_text="superad, or rx for the global RX baseline."
-        )
-        self._add_choice("PRESET", "Preset", table, help_text="Named Super-AD parameter set.")
-        self._add_int(
-            "STEPS",
-            "Training steps (empty: the preset's)",
-            table,
-            minimum=1,
-            help_text="Optimisation steps per tile, or of the scene network (--steps).",
-        )
-        self._add_choice(
-            "TRAINING",
-            "Training (empty: the preset's)",
-            table,
-            optional=True,
-            help_text="tile: a network per tile; scene: one per scene, on crops; auto: per "
-            "tile up to 256 × 256 pixels, per scene beyond (--training).",
-        )
-        self._add_int(
-            "TILE_SIZE",
-            "Tile size (pixels)",
-            table,
-            minimum=16,
-            help_text="Side of the square tiles a large scene is cut into (--tile-size).",
-        )
-        self._add_int(
-            "OVERLAP",
-            "Tile overlap (pixels)",
-            table,
-            minimum=0,
-            help_text="Overlap between neighbouring tiles; hides seams (--overlap).",
-        )
-        self._add_choice("DEVICE", "Device", table, help_text="auto, cpu or cuda (--device).")
-        self._add_int(
-            "SEED",
-            "Random seed",
-            table,
-            help_text="Seed of the network's initialisation: same seed, same scores (--seed).",
-        )
-        self._add_scene_options(table)
-        self._add_thresholds(table)
+        for spec in self.PARAMETERS:
+            self._add_option(spec)
+        self._add_thresholds(defaults.MASK)
         self._add_mask_out()
-        self._add_int(
-            "WORKERS",
-            "Tiles processed in parallel",
-            table,
-            minimum=1,
-            help_text="Tiles processed in parallel (--workers).",
-            advanced=True,
-        )
-        self._add_string(
-            "SCHEDULER",
-            "Dask scheduler address (empty: local)",
-            table,
-            help_text="A dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (--scheduler).",
-            advanced=True,
-        )
         self._add_extra()
         self.addParameter(
-            QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("Anomaly scores"))
+            QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr(self.OUTPUT_NAME))
         )
 
     def checkParameterValues(self, parameters, context):
@@ -189,35 +118,20 @@ class RxAlgorithm(DetectAlgorithm):
 
     ID = "rx"
     DISPLAY_NAME = "Detect anomalies (global RX)"
-    OPTIONS = ("BANDS", "DROP_WATER_BANDS", "NODATA", "ROI", "MASK_OUT", "QUANTILE", "FAR")
+    PARAMETERS = defaults.RX_PARAMETERS
+    OPTIONS = option_keys(defaults.RX_PARAMETERS)
     HELP = (
         "<p>Scores every pixel with the global RX detector (Reed and Yu 1990): the "
         "Mahalanobis distance of its spectrum to the mean spectrum of the scene's valid "
         "pixels. A fast baseline that needs no training and no GPU. The score raster "
-        "has the scene's grid and CRS.</p>"
-        "<p><b>Parameters</b> (command line flag in brackets)<br>"
-        "Scene: any GDAL raster with the bands as layers (GeoTIFF, ENVI, VRT).<br>"
-        "Bands, water bands, nodata, region of interest [--bands, "
-        "--drop-water-bands, --nodata, --roi]: RX needs fewer bands than valid "
-        "pixels; dropping noisy bands helps.<br>"
-        "Anomaly mask [--mask-out] with QUANTILE or FAR: also write a binary mask.</p>"
-        "<p><b>Typical times</b>: seconds for a scene of a few million pixels.</p>"
+        "has the scene's grid and CRS. RX needs fewer bands than valid pixels; "
+        "dropping noisy bands helps.</p>"
+        + parameters_help(defaults.RX_PARAMETERS)
+        + "<p><b>Typical times</b>: seconds for a scene of a few million pixels.</p>"
         "<p>Runs superad-geo detect --method rx (pip install superad-geo, in its own "
         "environment).</p>"
     )
-
-    def initAlgorithm(self, config=None):
-        table = defaults.RX
-        self.addParameter(
-            QgsProcessingParameterRasterLayer(self.INPUT, self.tr("Hyperspectral scene"))
-        )
-        self._add_scene_options(table)
-        self._add_thresholds(table)
-        self._add_mask_out()
-        self._add_extra()
-        self.addParameter(
-            QgsProcessingParameterRasterDestination(self.OUTPUT, self.tr("RX scores"))
-        )
+    OUTPUT_NAME = "RX scores"
 
     def _fixed_options(self) -> list[str]:
         return ["--method", "rx"]

@@ -160,32 +160,46 @@ class SuperadAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(parameter)
         return parameter
 
-    def _add_choice(
-        self, key: str, description: str, table: dict, *, optional: bool = False, **kwargs
-    ) -> None:
-        self._add(
-            QgsProcessingParameterEnum(
+    def _add_option(self, spec: dict) -> None:
+        """Add the parameter of an option of a run (a row of ``defaults.PARAMETERS``)."""
+        key, kind, default = spec["key"], spec["kind"], spec["default"]
+        label = self.tr(spec["label"])
+        if kind == "enum":
+            parameter = QgsProcessingParameterEnum(
                 key,
-                self.tr(description),
-                options=list(defaults.CHOICES[key]),
-                defaultValue=table[key],
-                optional=optional,
+                label,
+                options=list(spec["choices"]),
+                defaultValue=default,
+                optional=default is None,
                 usesStaticStrings=True,
-            ),
-            **kwargs,
-        )
-
-    def _add_int(self, key, description, table, *, minimum=None, optional=False, **kwargs):
-        parameter = QgsProcessingParameterNumber(
-            key,
-            self.tr(description),
-            type=QgsProcessingParameterNumber.Integer,
-            defaultValue=table[key],
-            optional=optional or table[key] is None,
-        )
-        if minimum is not None:
-            parameter.setMinimum(minimum)
-        self._add(parameter, **kwargs)
+            )
+        elif kind == "bool":
+            parameter = QgsProcessingParameterBoolean(key, label, defaultValue=default)
+        elif kind in ("int", "float"):
+            number = QgsProcessingParameterNumber
+            parameter = number(
+                key,
+                label,
+                type=number.Integer if kind == "int" else number.Double,
+                defaultValue=default,
+                optional=default is None,
+            )
+            if spec["minimum"] is not None:
+                parameter.setMinimum(spec["minimum"])
+        elif kind == "layer":
+            parameter = QgsProcessingParameterMapLayer(
+                key,
+                label,
+                defaultValue=default,
+                optional=True,
+                types=[QgsProcessing.TypeRaster, QgsProcessing.TypeVectorPolygon],
+            )
+        else:
+            parameter = QgsProcessingParameterString(
+                key, label, defaultValue=default, optional=True
+            )
+        help_text = f"{spec['help']} ({defaults.flag(key)})"
+        self._add(parameter, help_text=help_text, advanced=spec["advanced"])
 
     def _add_float(self, key, description, table, *, minimum=None, maximum=None, **kwargs):
         parameter = QgsProcessingParameterNumber(
@@ -207,43 +221,6 @@ class SuperadAlgorithm(QgsProcessingAlgorithm):
                 key, self.tr(description), defaultValue=table.get(key), optional=True
             ),
             **kwargs,
-        )
-
-    def _add_scene_options(self, table: dict) -> None:
-        """Band selection, nodata and region of interest (``detect`` and ``rx``)."""
-        self._add_string(
-            "BANDS",
-            "Bands to use (empty: all)",
-            table,
-            help_text="1-based band numbers and ranges as GDAL counts, e.g. 1-100,120-150, "
-            "or wavelength ranges with units, e.g. 400-1300nm,1500-1800nm (--bands).",
-        )
-        self._add(
-            QgsProcessingParameterBoolean(
-                "DROP_WATER_BANDS",
-                self.tr("Drop the water-vapour absorption bands"),
-                defaultValue=table["DROP_WATER_BANDS"],
-            ),
-            help_text="Leave out the bands near 1400 nm and 1900 nm (needs wavelengths in the "
-            "band metadata; --drop-water-bands).",
-        )
-        self._add_float(
-            "NODATA",
-            "Nodata value (empty: the file's)",
-            table,
-            help_text="Overrides the file's nodata value (--nodata).",
-            advanced=True,
-        )
-        self._add(
-            QgsProcessingParameterMapLayer(
-                "ROI",
-                self.tr("Region of interest (raster mask or polygons)"),
-                defaultValue=table["ROI"],
-                optional=True,
-                types=[QgsProcessing.TypeRaster, QgsProcessing.TypeVectorPolygon],
-            ),
-            help_text="Only pixels inside are analysed: non-zero pixels of a raster mask, "
-            "or pixels inside the polygons (--roi).",
         )
 
     def _add_thresholds(self, table: dict) -> None:

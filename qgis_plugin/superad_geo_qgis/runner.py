@@ -185,6 +185,39 @@ def _report(feedback: Any, method: str, text: str) -> None:
     getattr(feedback, method, feedback.pushInfo)(text)
 
 
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start ``args`` in a process group of its own, its output read as text lines.
+
+    Raises
+    ------
+    CommandError
+        If it cannot be started.
+    """
+    popen_kwargs: dict[str, Any] = {}
+    if sys.platform == "win32":
+        popen_kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(
+            subprocess, "CREATE_NO_WINDOW", 0
+        )
+    else:
+        # own process group: cancel stops the child and everything it started
+        popen_kwargs["start_new_session"] = True
+    try:
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+            **popen_kwargs,
+        )
+    except OSError as exc:
+        raise CommandError(f"Could not start {args[0]!r}: {exc}. {INSTALL_HINT}") from exc
+
+
 def run_command(
     args: list[str],
     feedback: Any,
@@ -221,30 +254,7 @@ def run_command(
         If the child cannot be started or exits with a non-zero status; the
         message carries the last lines of its stderr.
     """
-    popen_kwargs: dict[str, Any] = {}
-    if sys.platform == "win32":
-        popen_kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | getattr(
-            subprocess, "CREATE_NO_WINDOW", 0
-        )
-    else:
-        # own process group: cancel stops the child and everything it started
-        popen_kwargs["start_new_session"] = True
-    try:
-        process = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=child_environment() if env is None else env,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
-            **popen_kwargs,
-        )
-    except OSError as exc:
-        raise CommandError(f"Could not start {args[0]!r}: {exc}. {INSTALL_HINT}") from exc
-
+    process = _start(args, child_environment() if env is None else env)
     lines: queue.Queue = queue.Queue()
     readers = [
         threading.Thread(target=_read_lines, args=(process.stdout, "stdout", lines), daemon=True),

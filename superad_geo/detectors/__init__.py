@@ -1,7 +1,8 @@
 """Scoring methods behind one seam (:class:`~superad_geo.detectors.base.Detector`).
 
-A new detector is one module here exposing ``DETECTOR``, registered below;
-the pipeline, ``info`` and the command line pick it up by name.
+A new detector is one module here with a :class:`~.base.Detector` subclass,
+and one line in :data:`DETECTORS`; the pipeline, ``info``, the command line's
+``--method`` and the QGIS plugin pick it up by name.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ def get_detector(method: str) -> Detector:
     try:
         return DETECTORS[method]
     except (KeyError, TypeError):
-        raise OptionError(f"unknown method {method!r}; use one of {', '.join(DETECTORS)}") from None
+        raise OptionError(
+            f"unknown method {method!r}; use one of {', '.join(DETECTORS)}", option="method"
+        ) from None
 
 
 __all__ = ["DETECTORS", "Detector", "get_detector"]

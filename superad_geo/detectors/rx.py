@@ -7,15 +7,17 @@ common-scale correction, and plugs RX into the pipeline (:class:`RX`).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from superad_geo.scene.validity import fill_block, materialise, valid_pixels
+from superad_geo.detectors.base import Detector, SceneSummary
+from superad_geo.scene.validity import read_filled
 
 if TYPE_CHECKING:
+    from superad_geo.model.rx import RXStatistics
     from superad_geo.options import DetectOptions, Execution
 
 
@@ -25,79 +27,55 @@ def rx_block_moments(
     """Count, sum and cross-product sum of ``x - shift`` over a block's valid pixels."""
     from superad_geo.model.rx import rx_moments
 
-    cube = materialise(block)
-    valid = valid_pixels(cube, None if roi is None else materialise(roi))
-    return rx_moments(fill_block(cube, fill), valid, shift)
+    filled, valid = read_filled(block, roi, fill)
+    return rx_moments(filled, valid, shift)
 
 
-class RX:
-    """Global RX as a :class:`~superad_geo.detectors.base.Detector`.
+@dataclass(frozen=True)
+class RXRun:
+    """RX's per-run state: the scene's mean and covariance."""
 
-    Scene-wide mean and covariance from one pass over the scene's blocks; tiles
-    need no halo, no overlap and no normalisation (the scores share one scale).
+    statistics: RXStatistics
+
+
+class RX(Detector):
+    """Global RX: scene-wide mean and covariance from one pass over the scene's blocks.
+
+    Tiles need no halo, no overlap and no normalisation (the scores share one scale).
     """
 
     name = "rx"
+    summary = "the global RX detector, a fast baseline"
     min_bands = 2
-    normalisation = "none"
+    score_meaning = (
+        "RX score: squared Mahalanobis distance to the scene mean and covariance; "
+        "unitless; higher is more anomalous"
+    )
 
-    def check(self, options: DetectOptions) -> None:
-        return None
-
-    def check_scene(self, options: DetectOptions, rows: int, cols: int) -> str | None:
-        return None
-
-    def tiling(self, options: DetectOptions) -> tuple[int, int]:
-        return 0, 0
-
-    def scaling(self, options: DetectOptions) -> str | tuple[float, float]:
-        return "minmax" if options.scaling is None else options.scaling
-
-    def default_threads(self, workers: int, distributed: bool) -> int:
-        return 1
-
-    def batch_size(self, execution: Execution, tile_pixels: int, bands: int) -> int:
-        return 1
-
-    def threads(self, threads: int | None) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
-    def scene_pass(self, blocks, fill, mapper, progress) -> dict[str, Any]:
-        shift = np.asarray(fill, dtype=np.float64)
-        items = [(b, r, fill, shift) for b, r in blocks]
+    def prepare(self, options: DetectOptions, execution: Execution, scene: SceneSummary) -> RXRun:
         from superad_geo.model.rx import rx_statistics
 
+        shift = np.asarray(scene.fill, dtype=np.float64)
+        items = [(b, r, scene.fill, shift) for b, r in scene.blocks]
         moments = []
-        for i, m in enumerate(mapper(rx_block_moments, items)):
+        for i, m in enumerate(scene.mapper(rx_block_moments, items)):
             moments.append(m)
-            if progress is not None:
-                progress(i + 1, len(items), "rx")
-        return {"rx": rx_statistics(moments, shift)}
-
-    def config(
-        self, options: DetectOptions, execution: Execution, wavelengths: list[float] | None
-    ) -> dict[str, Any]:
-        return {}
-
-    def fit(self, read, shape, config, progress) -> dict[str, Any]:
-        return {}
+            if scene.progress is not None:
+                scene.progress(i + 1, len(items), "rx")
+        return RXRun(rx_statistics(moments, shift))
 
     def score(
         self,
         cubes: Sequence[np.ndarray],
         masks: Sequence[np.ndarray],
-        config: Mapping[str, Any],
+        state: RXRun,
         progress: Callable[[int, int], None] | None,
     ) -> list[np.ndarray]:
         from superad_geo.model.rx import rx_apply
 
-        return [rx_apply(cube, config["rx"], mask) for cube, mask in zip(cubes, masks, strict=True)]
-
-    def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
-        return {}
-
-    def resources_used(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        return {}
+        return [rx_apply(c, state.statistics, m) for c, m in zip(cubes, masks, strict=True)]
 
 
 DETECTOR = RX()
+
+__all__ = ["DETECTOR", "RX", "RXRun", "rx_block_moments"]

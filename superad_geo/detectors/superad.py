@@ -19,18 +19,29 @@ import contextlib
 import math
 import numbers
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from superad_geo.detectors.base import Detector, SceneSummary, TileScale, WindowReader
 from superad_geo.errors import OptionError
+from superad_geo.scene.mosaic import (
+    background_statistics,
+    constant_patch_warning,
+    constant_spectrum_share,
+)
 
 if TYPE_CHECKING:
     from superad_geo.options import DetectOptions, Execution
+    from superad_geo.scene.tiling import Tile
 
 #: Receptive field of the Super-AD network in pixels (two 7-layer 3x3 stacks
 #: plus embedding and head, about 20 pixels).
 RECEPTIVE_FIELD = 20
+
+#: Key of the scene network in the model :meth:`SuperAD.fit` learns.
+SCENE_NETWORK = "scene_network"
 
 
 def default_halo(superpixel_size: float | None = 100) -> int:
@@ -48,20 +59,6 @@ def default_halo(superpixel_size: float | None = 100) -> int:
     return RECEPTIVE_FIELD + math.ceil(2 * math.sqrt(float(superpixel_size)))
 
 
-TRAININGS = ("auto", "scene", "tile")
-
-
-def _settings(options: DetectOptions, execution: Execution) -> dict[str, Any]:
-    """The engine settings both the tile tasks and the record carry."""
-    return {
-        "preset": options.preset,
-        "steps": options.steps,
-        "seed": options.seed,
-        "device": execution.device,
-        "training": _engine_params(options)["training"],
-    }
-
-
 def _engine_params(options: DetectOptions) -> dict[str, Any]:
     from superad_geo.model.presets import resolve_params
 
@@ -73,22 +70,52 @@ def _engine_params(options: DetectOptions) -> dict[str, Any]:
         raise OptionError(str(exc)) from None
 
 
-class SuperAD:
+@dataclass(frozen=True)
+class SuperADRun:
+    """Super-AD's per-run state: what every tile task (and the scene training) needs."""
+
+    preset: str
+    steps: int | None
+    seed: int
+    device: str
+    training: str
+    """``"auto"``, ``"scene"`` or ``"tile"``: the options' or the preset's."""
+    params: dict[str, Any]
+    """Engine parameter overrides, with the kept bands' wavelengths."""
+    scaling: tuple[float, float]
+    threads: int
+    network: Mapping[str, Any] | None = None
+    """The scene network's state, when the scene was trained as a scene."""
+
+    def engine(self) -> dict[str, Any]:
+        """The keywords of the engine's scoring and training functions."""
+        return {"preset": self.preset, "steps": self.steps, "seed": self.seed,
+                "device": self.device, "scaling": self.scaling, **self.params}  # fmt: skip
+
+
+class SuperAD(Detector):
     """Super-AD (Cui et al. 2025), trained on each tile or once per scene."""
 
     name = "superad"
+    summary = "Super-AD"
     min_bands = 3  # the superpixels' 3-band composite
     normalisation = "median-mad"
+    score_meaning = (
+        "robust z-score of the Super-AD reconstruction contrast, (s - median) / (1.4826 MAD) "
+        "per tile; unitless; higher is more anomalous"
+    )
 
-    def check(self, options: DetectOptions) -> None:
+    def check(self, options: DetectOptions, execution: Execution) -> None:
         steps = options.steps
         if steps is not None and (
             isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1
         ):
             raise OptionError(f"steps must be a positive integer, got {options.steps!r}")
-        training = _engine_params(options)["training"]
-        if training not in TRAININGS:
-            raise OptionError(f"unknown training {training!r}; use one of {', '.join(TRAININGS)}")
+        _engine_params(options)
+        if execution.device.startswith("cuda"):
+            from superad_geo.model.devices import resolve_device
+
+            resolve_device(execution.device)
 
     def check_scene(self, options: DetectOptions, rows: int, cols: int) -> str | None:
         window = int(_engine_params(options)["window"])
@@ -112,6 +139,18 @@ class SuperAD:
         from superad_geo.model.presets import PRESETS
 
         return PRESETS.get(options.preset, {}).get("input_scaling", "minmax")
+
+    def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
+        return {
+            "preset": options.preset,
+            "steps": options.steps,
+            "seed": options.seed,
+            "device": execution.device,
+            "training": _engine_params(options)["training"],
+            "params": dict(options.params),
+            "threads": execution.threads,
+            "batch_size": execution.batch_size or "auto",
+        }
 
     def default_threads(self, workers: int, distributed: bool) -> int:
         if distributed:
@@ -139,100 +178,86 @@ class SuperAD:
         finally:
             torch.set_num_threads(before)
 
-    def scene_pass(self, blocks, fill, mapper, progress) -> dict[str, Any]:
-        return {}
+    def prepare(
+        self, options: DetectOptions, execution: Execution, scene: SceneSummary
+    ) -> SuperADRun:
+        wavelengths = {"wavelengths": scene.wavelengths} if scene.wavelengths else {}
+        return SuperADRun(
+            preset=options.preset,
+            steps=options.steps,
+            seed=options.seed,
+            device=execution.device,
+            training=_engine_params(options)["training"],
+            params={**dict(options.params), **wavelengths},
+            scaling=scene.scaling,
+            threads=int(execution.threads or 0),
+        )
 
-    def config(
-        self, options: DetectOptions, execution: Execution, wavelengths: list[float] | None
-    ) -> dict[str, Any]:
-        return {
-            **_settings(options, execution),
-            "params": {
-                **dict(options.params),
-                **({"wavelengths": wavelengths} if wavelengths else {}),
-            },
-        }
-
-    def fit(self, read, shape, config, progress) -> dict[str, Any]:
+    def fit(self, state: SuperADRun, read: WindowReader, shape, progress) -> dict[str, Any]:
         """Scene training: the network trained on the scene's crops, as a picklable state.
 
         ``{}`` (train per tile) unless the options train this scene as a
         scene (:func:`~superad_geo.model.scene_training.needs_scene_training`).
         """
-        if config["training"] == "tile":
+        if state.training == "tile":
             return {}
         from superad_geo.model.presets import resolve_params
         from superad_geo.model.scene_training import needs_scene_training, train_scene
 
-        options = resolve_params(config["preset"], training=config["training"], **config["params"])
-        if not needs_scene_training(shape, options):
+        resolved = resolve_params(state.preset, training=state.training, **state.params)
+        if not needs_scene_training(shape, resolved):
             return {}
-        with self.threads(config.get("threads")):
-            model = train_scene(
-                read,
-                shape,
-                scaling=(config["lo"], config["hi"]),
-                preset=config["preset"],
-                steps=config["steps"],
-                seed=config["seed"],
-                device=config["device"],
-                progress=None if progress is None else lambda s, t: progress(s, t, "training"),
-                **config["params"],
-            )
-        return {"scene_network": model.state()}
+        report = None if progress is None else lambda s, t: progress(s, t, "training")
+        model = train_scene(read, shape, progress=report, **state.engine())
+        return {SCENE_NETWORK: model.state()}
+
+    def with_model(self, state: SuperADRun, model: Mapping[str, Any]) -> SuperADRun:
+        return replace(state, network=model[SCENE_NETWORK]) if model else state
 
     def score(
         self,
         cubes: Sequence[np.ndarray],
         masks: Sequence[np.ndarray],
-        config: Mapping[str, Any],
+        state: SuperADRun,
         progress: Callable[[int, int], None] | None,
     ) -> list[np.ndarray]:
         import torch
 
         from superad_geo.model import training
 
-        threads = config.get("threads")
-        if threads and torch.get_num_threads() != threads:
-            torch.set_num_threads(int(threads))
-        common = {
-            "preset": config["preset"],
-            "steps": config["steps"],
-            "seed": config["seed"],
-            "device": config["device"],
-            "scaling": (config["lo"], config["hi"]),
-            "progress": progress,
-            **config["params"],
-        }
-        if "scene_network" in config:
+        if state.threads and torch.get_num_threads() != state.threads:
+            torch.set_num_threads(state.threads)  # a worker process or a cluster's worker
+        if state.network is not None:
             from superad_geo.model.scene_training import SceneModel, score_tile
 
-            model = SceneModel.from_state(config["scene_network"], config["device"])
-            return [
-                score_tile(model, cube, mask=mask) for cube, mask in zip(cubes, masks, strict=True)
-            ]
+            model = SceneModel.from_state(state.network, state.device)
+            return [score_tile(model, c, mask=m) for c, m in zip(cubes, masks, strict=True)]
         if len(cubes) == 1:
-            return [training.score_cube(cubes[0], mask=masks[0], **common)]
-        return training.score_cubes(list(cubes), masks=list(masks), **common)
+            return [
+                training.score_cube(cubes[0], mask=masks[0], progress=progress, **state.engine())
+            ]
+        return training.score_cubes(
+            list(cubes), masks=list(masks), progress=progress, **state.engine()
+        )
 
-    def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
-        return {
-            **_settings(options, execution),
-            "params": dict(options.params),
-            "threads": execution.threads,
-            "batch_size": execution.batch_size or "auto",
-        }
+    def tile_scale(
+        self, cube: np.ndarray, valid: np.ndarray, scores: np.ndarray, tile: Tile
+    ) -> TileScale:
+        """The tile's background median and MAD (a floor in a tile of one constant patch)."""
+        share = constant_spectrum_share(cube, valid)
+        centre, spread = background_statistics(scores, share)
+        return TileScale(centre, spread, constant_patch_warning(share, tile.name))
 
-    def resources_used(self, config: Mapping[str, Any]) -> dict[str, Any]:
+    def resources_used(self, state: SuperADRun, execution: Execution) -> dict[str, Any]:
         from superad_geo.model.devices import resolve_device
 
         return {
-            "device_used": str(resolve_device(config["device"])),
-            "batch_size_used": int(config["batch_size"]),
-            "training_used": "scene" if "scene_network" in config else "tile",
+            "device_used": str(resolve_device(state.device)),
+            "batch_size_used": int(execution.batch_size),
+            "training_used": "scene" if state.network is not None else "tile",
         }
 
 
 DETECTOR = SuperAD()
 
-__all__ = ["DETECTOR", "RECEPTIVE_FIELD", "SuperAD", "default_halo"]
+__all__ = ["DETECTOR", "RECEPTIVE_FIELD", "SuperAD", "SuperADRun", "default_halo"]

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from superad_geo.errors import InputError
+from superad_geo.errors import InputError, NoValidPixelsError
 from superad_geo.evaluation.regions import anomaly_regions, vector_driver, write_regions
-from superad_geo.files import check_output
+from superad_geo.files import check_geotiff_output
 from superad_geo.scene.write import write_cog
 
 __all__ = [
@@ -138,8 +138,6 @@ def threshold_value(
     >>> threshold_value(np.arange(11.0), quantile=0.9)
     9.0
     """
-    from superad_geo.errors import NoValidPixelsError
-
     _check_rule(quantile, far)
     s = np.asarray(scores, dtype=np.float64)
     keep = np.isfinite(s)
@@ -249,8 +247,7 @@ def threshold_raster(
     Parameters
     ----------
     src : path
-        Single-band score raster (band 1 is used); its nodata and NaN pixels
-        have no score.
+        Single-band score raster; its nodata and NaN pixels have no score.
     dst : path
         Mask GeoTIFF to write (uint8, same grid, CRS and transform; nodata 255).
     quantile, far : float
@@ -272,12 +269,14 @@ def threshold_raster(
     Raises
     ------
     InputError
-        If ``src`` cannot be read as a raster, or ``vector`` is asked of scores in
-        sensor geometry (placed by geolocation arrays, without a map grid).
+        If ``src`` cannot be read as a raster, has more than one band, or
+        ``vector`` is asked of scores in sensor geometry (placed by
+        geolocation arrays, without a map grid).
     NoValidPixelsError
         If no pixel has a score.
     OutputError
-        If an output exists (without ``overwrite``) or cannot be written.
+        If an output exists (without ``overwrite``), is the input, is not
+        named ``.tif`` (the mask), or cannot be written.
 
     Examples
     --------
@@ -285,79 +284,109 @@ def threshold_raster(
     ThresholdResult(threshold=..., n_valid=..., n_flagged=..., n_regions=None)
     """
     import rasterio
-    from rasterio.errors import RasterioIOError
-
-    from superad_geo.errors import NoValidPixelsError
 
     _check_rule(quantile, far)
-    dst = Path(dst)
+    dst = check_geotiff_output(dst, src, overwrite=overwrite, what="mask output")
     vector = Path(vector) if vector is not None else None
-    check_output(dst, overwrite=overwrite)
     if vector is not None:
         vector_driver(vector, overwrite=overwrite)
+    with _open_scores(src, vector is not None) as ds:
+        blocks = _block_reader(ds, block_rows)
+        n, lo, hi = _valid_range(blocks)
+        if n == 0:
+            raise NoValidPixelsError(f"the score raster {str(src)!r} has no valid pixel")
+        t = _select_exact(blocks, _rank(n, quantile, far), lo, hi)
+        rule = f"quantile={quantile}" if quantile is not None else f"far={far}"
+        n_flagged = _write_mask(ds, blocks, t, rule, Path(str(src)).name, dst, overwrite)
+        n_regions = None
+        if vector is not None:
+            scores = np.ma.filled(ds.read(1, masked=True).astype(np.float32), np.nan)
+            with rasterio.open(dst) as written:
+                flagged = written.read(1) == 1
+            regions = anomaly_regions(flagged, scores, transform=ds.transform)
+            write_regions(regions, vector, crs=ds.crs, overwrite=overwrite)
+            n_regions = len(regions)
+    return ThresholdResult(threshold=t, n_valid=n, n_flagged=n_flagged, n_regions=n_regions)
+
+
+def _open_scores(src: str | os.PathLike, polygons: bool):
+    """The single-band score raster ``src``, open; checked for polygons when they are asked.
+
+    Raises
+    ------
+    InputError
+        If it cannot be read, has several bands, or has no map grid for ``polygons``.
+    """
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
     try:
         ds = rasterio.open(src)
     except RasterioIOError as exc:
         raise InputError(f"cannot read {str(src)!r} as a raster: {exc}") from None
-    with ds:
-        if vector is not None and ds.crs is None and ds.tags(ns="GEOLOCATION"):
-            raise InputError(
-                f"{str(src)!r} is in sensor geometry, placed by geolocation arrays: polygons "
-                "need a map grid; warp the scores first (gdalwarp -geoloc -t_srs ...)"
-            )
-        blocks = _block_reader(ds, block_rows)
-        n, lo, hi = 0, np.inf, -np.inf
-        for _, arr in blocks():
-            v = arr[np.isfinite(arr)]
-            if v.size:
-                n += v.size
-                lo, hi = min(lo, v.min()), max(hi, v.max())
-        if n == 0:
-            raise NoValidPixelsError(f"the score raster {str(src)!r} has no valid pixel")
-        t = _select_exact(blocks, _rank(n, quantile, far), float(lo), float(hi))
-
-        rule = f"quantile={quantile}" if quantile is not None else f"far={far}"
-        record = {k: v for k, v in ds.tags().items() if k.startswith("SUPERAD_")}
-        tags = {
-            **record,
-            "SUPERAD_MASK": f"1 where the score > {t!r} ({rule}), 0 elsewhere, "
-            f"{MASK_NODATA} without a score",
-            "threshold": repr(t),
-            "rule": rule,
-            "source": Path(str(src)).name,
-        }
-        flagged = [0]
-
-        def mask_blocks() -> Iterator[tuple]:
-            for win, arr in blocks():
-                mask = np.full(arr.shape, MASK_NODATA, dtype=np.uint8)
-                ok = np.isfinite(arr)
-                mask[ok] = arr[ok] > t
-                flagged[0] += int((mask == 1).sum())
-                yield win, mask
-
-        write_cog(
-            dst,
-            mask_blocks(),
-            shape=(ds.height, ds.width),
-            transform=ds.transform,
-            crs=ds.crs,
-            nodata=MASK_NODATA,
-            dtype="uint8",
-            tags=tags,
-            description="anomaly mask",
-            overwrite=overwrite,
-            resampling="NEAREST",
-            colormap=MASK_COLOURS,
-            geolocation=ds.tags(ns="GEOLOCATION"),
+    if ds.count != 1:
+        ds.close()
+        raise InputError(
+            f"{str(src)!r} has {ds.count} bands; threshold takes a single-band score raster "
+            "(as written by superad-geo detect)"
         )
-        n_flagged = flagged[0]
-        n_regions = None
-        if vector is not None:
-            scores = np.ma.filled(ds.read(1, masked=True).astype(np.float32), np.nan)
-            with rasterio.open(dst) as m:
-                mask = m.read(1)
-            regions = anomaly_regions(mask == 1, scores, transform=ds.transform)
-            write_regions(regions, vector, crs=ds.crs, overwrite=overwrite)
-            n_regions = len(regions)
-    return ThresholdResult(threshold=t, n_valid=n, n_flagged=n_flagged, n_regions=n_regions)
+    if polygons and ds.crs is None and ds.tags(ns="GEOLOCATION"):
+        ds.close()
+        raise InputError(
+            f"{str(src)!r} is in sensor geometry, placed by geolocation arrays: polygons "
+            "need a map grid; warp the scores first (gdalwarp -geoloc -t_srs ...)"
+        )
+    return ds
+
+
+def _valid_range(blocks: Callable[[], Iterator[tuple]]) -> tuple[int, float, float]:
+    """The number of valid scores and their range."""
+    n, lo, hi = 0, np.inf, -np.inf
+    for _, arr in blocks():
+        v = arr[np.isfinite(arr)]
+        if v.size:
+            n += v.size
+            lo, hi = min(lo, v.min()), max(hi, v.max())
+    return n, float(lo), float(hi)
+
+
+def _write_mask(
+    ds, blocks, threshold: float, rule: str, source: str, dst: Path, overwrite: bool
+) -> int:
+    """Write the mask of the scores ``ds`` (file ``source``) above ``threshold`` to ``dst``;
+    the number of pixels flagged."""
+    record = {k: v for k, v in ds.tags().items() if k.startswith("SUPERAD_")}
+    tags = {
+        **record,
+        "SUPERAD_MASK": f"1 where the score > {threshold!r} ({rule}), 0 elsewhere, "
+        f"{MASK_NODATA} without a score",
+        "threshold": repr(threshold),
+        "rule": rule,
+        "source": source,
+    }
+    flagged = [0]
+
+    def mask_blocks() -> Iterator[tuple]:
+        for win, arr in blocks():
+            mask = np.full(arr.shape, MASK_NODATA, dtype=np.uint8)
+            ok = np.isfinite(arr)
+            mask[ok] = arr[ok] > threshold
+            flagged[0] += int((mask == 1).sum())
+            yield win, mask
+
+    write_cog(
+        dst,
+        mask_blocks(),
+        shape=(ds.height, ds.width),
+        transform=ds.transform,
+        crs=ds.crs,
+        nodata=MASK_NODATA,
+        dtype="uint8",
+        tags=tags,
+        description="anomaly mask",
+        overwrite=overwrite,
+        resampling="NEAREST",
+        colormap=MASK_COLOURS,
+        geolocation=ds.tags(ns="GEOLOCATION"),
+    )
+    return flagged[0]

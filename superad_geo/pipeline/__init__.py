@@ -1,6 +1,6 @@
-"""Scenes of any size: plan, tile tasks, execution, resume and the public ``detect`` API."""
+"""Scenes of any size: plan, the pass over the scene, tile tasks, execution, resume, ``detect``."""
 
 from superad_geo.pipeline.api import FileResult, detect, detect_file
-from superad_geo.pipeline.plan import preflight, tile_plan
+from superad_geo.pipeline.plan import tile_plan
 
-__all__ = ["FileResult", "detect", "detect_file", "preflight", "tile_plan"]
+__all__ = ["FileResult", "detect", "detect_file", "tile_plan"]

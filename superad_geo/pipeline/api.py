@@ -1,55 +1,83 @@
-"""Scenes of any size: scene-wide statistics, overlapping tiles, seamless mosaic.
+"""Scenes of any size: the public ``detect`` and ``detect_file``.
 
 :func:`detect` scores a ``(band, y, x)`` DataArray and returns the ``(y, x)``
-score DataArray on the same grid; :func:`detect_file` reads any GDAL raster
-(or ``.mat`` cube) and writes a Cloud-Optimized GeoTIFF, resuming an
-interrupted run from the finished tiles kept in ``<dst>.superad-work/``.
+score DataArray on the same grid; :func:`detect_file` reads any input a
+reader knows (GDAL rasters, products, ``.mat`` cubes) and writes a
+Cloud-Optimized GeoTIFF, resuming an interrupted run from the finished tiles
+kept in ``<dst>.superad-work/``.
 
-The steps:
+The steps (``docs/architecture.md`` walks them):
 
-1. open lazily, select bands (index or wavelength ranges, bad-band flags,
-   optional water-vapour removal), mask nodata;
-2. one pass over the scene's blocks gives the valid-pixel count, bands to
-   drop (nodata everywhere), per-band fill values and the scaling
-   ``(lo, hi)`` used by every tile;
-3. each tile is read with a halo (receptive field plus two superpixel
-   diameters), scored by the engine, cropped to its core and normalised by
-   its background's median and MAD (:mod:`superad_geo.scene.mosaic`);
+1. plan (:mod:`.plan`): open lazily, select bands, check the scene against
+   the detector, cut the tiles, fingerprint the input's content and the
+   options; no pixel is read;
+2. one pass over the scene's blocks (:mod:`.prepare`) gives the valid-pixel
+   count, bands to drop (nodata everywhere), per-band fill values, the
+   scaling ``(lo, hi)`` used by every tile and the detector's state;
+3. each tile is read with its halo, scored by the detector, cropped to its
+   core and put on the mosaic's scale (:mod:`.tasks`);
 4. cores are blended with smooth weights across their overlaps and written.
 
 Execution: tiles run one at a time, or in ``workers`` local processes
-(torch set to ``threads`` threads per tile), or on a ``dask.distributed``
-cluster when ``scheduler``
-is given (an address or a ``Client``); then inputs, outputs and the work
-folder must be on storage every worker can reach. Memory is bounded by the
-tile size and the number of workers, never by the scene.
+(``threads`` compute threads per tile), or on a ``dask.distributed``
+cluster when ``scheduler`` is given (an address or a ``Client``); then
+inputs, outputs and the work folder must be on storage every worker can
+reach. Memory is bounded by the tile size and the number of workers, never
+by the scene.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import xarray as xr
 
+from superad_geo.detectors.base import ProgressCallback
 from superad_geo.errors import InputError
-from superad_geo.files import check_output, refuse_input_as_output, refuse_unless_geotiff_name
-from superad_geo.options import DEFAULTS, split_options
-from superad_geo.pipeline.plan import WRITE_ROWS, ProgressCallback
-from superad_geo.pipeline.resume import FINGERPRINT_TAG, result_fingerprint, tile_loader
-from superad_geo.pipeline.tasks import mosaic_strips, score_tiles
+from superad_geo.evaluation.threshold import threshold_raster
+from superad_geo.files import check_geotiff_output
+from superad_geo.options import DEFAULTS, DetectOptions, Execution, options_from
+from superad_geo.pipeline.fingerprint import FINGERPRINT_TAG
+from superad_geo.pipeline.plan import Run, plan_run
+from superad_geo.pipeline.resume import tile_loader
+from superad_geo.pipeline.tasks import WRITE_ROWS, mosaic_strips, score_tiles
 from superad_geo.scene.geolocation import geolocation_metadata
-from superad_geo.scene.io import order_dims, output_nodata
+from superad_geo.scene.io import output_nodata
 from superad_geo.scene.statistics import SceneStatistics
-from superad_geo.scene.tiling import Window
-from superad_geo.scene.write import band_tags, software_tags, write_cog, write_mask
+from superad_geo.scene.tiling import Tile, Window
+from superad_geo.scene.write import band_tags, software_tags, write_cog
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+
+def takes_options(func: Function) -> Function:
+    """Show every option as a keyword of ``func`` (which takes them as ``**keywords``).
+
+    The signature (``help()``, ``inspect.signature``, editors) lists each
+    option with its default, before the engine parameters.
+    """
+    signature = inspect.signature(func)
+    named = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    rest = [p for p in signature.parameters.values() if p.kind is p.VAR_KEYWORD]
+    keywords = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        for name, default in DEFAULTS.items()
+    ]
+    func.__signature__ = signature.replace(parameters=[*named, *keywords, *rest])  # type: ignore[attr-defined]
+    return func
+
+
+#: The mask's threshold rule when ``mask_out`` is given without one.
+DEFAULT_QUANTILE = 0.999
 
 
 @dataclass
@@ -83,34 +111,16 @@ class FileResult:
     statistics: SceneStatistics
 
 
-# --------------------------------------------------------------------------- public API
-
-
+@takes_options
 def detect(
     scene: xr.DataArray | str | os.PathLike,
     *,
-    tile_size: int | Sequence[int] = DEFAULTS["tile_size"],
-    overlap: int | Sequence[int] = DEFAULTS["overlap"],
-    halo: int | None = DEFAULTS["halo"],
-    training: str | None = DEFAULTS["training"],
-    preset: str = DEFAULTS["preset"],
-    steps: int | None = DEFAULTS["steps"],
-    seed: int = DEFAULTS["seed"],
-    device: str = DEFAULTS["device"],
-    bands: str | Sequence[int] | None = DEFAULTS["bands"],
-    drop_water_bands: bool = DEFAULTS["drop_water_bands"],
-    nodata: float | None = DEFAULTS["nodata"],
-    roi: Any = DEFAULTS["roi"],
-    method: str = DEFAULTS["method"],
-    scaling: str | tuple[float, float] | None = DEFAULTS["scaling"],
-    scheduler: Any = DEFAULTS["scheduler"],
-    workers: int = DEFAULTS["workers"],
-    threads: int | None = DEFAULTS["threads"],
-    batch_size: int | None = DEFAULTS["batch_size"],
+    options: DetectOptions | None = None,
+    execution: Execution | None = None,
     progress: ProgressCallback | None = None,
     work_dir: str | os.PathLike | None = None,
     band_dim: str | None = None,
-    **params: Any,
+    **keywords: Any,
 ) -> xr.DataArray:
     """Detect anomalies in a scene of any size; return the score map.
 
@@ -119,50 +129,10 @@ def detect(
     scene : xarray.DataArray or path
         ``(band, y, x)`` scene (e.g. from :func:`superad_geo.open_scene`), or a
         path to open. Dimensions are taken by name, never by position.
-    tile_size : int or (int, int)
-        Tile (core) size in pixels; a scene no larger is one tile.
-    overlap : int or (int, int)
-        Overlap of neighbouring cores in pixels, blended smoothly.
-    halo : int, optional
-        Context read around each tile and discarded after scoring; default
-        ``20 + ceil(2 * sqrt(superpixel_size))`` (40 pixels by default).
-    training : {"auto", "scene", "tile"}, optional
-        Super-AD's training: ``"tile"`` trains a fresh network on every tile
-        (``steps`` steps each); ``"scene"`` trains one network for the scene
-        on crops across it (``steps`` crop steps in all) and scores every tile
-        with it, a fixed cost per scene; ``"auto"`` trains per tile a scene of
-        at most ``tile_training_pixels`` pixels (256 × 256), where that is
-        affordable, and per scene a larger one. A scene that fits in one crop
-        (``crop_size``, 128 pixels) is trained as one tile in any case.
-        Default: the preset's (``"auto"``; ``"tile"`` for ``reference``).
-    preset, steps, seed, device
-        Engine settings (see :func:`superad_geo.score_cube`).
-    bands : str or sequence of int, optional
-        Band selection: ``"1-100,120-150"`` (1-based), ``"400-1300nm"``, ...
-    drop_water_bands : bool
-        Drop the 1.4 and 1.9 µm water-vapour bands (needs wavelengths).
-    nodata : float, optional
-        Raw nodata value, overriding the input's.
-    roi : array or path, optional
-        Region of interest: a ``(y, x)`` boolean array, a raster (non-zero
-        inside) or a vector file (polygons); pixels outside are nodata.
-    method : {"superad", "rx"}
-        Super-AD, or the global RX baseline.
-    scaling : {"minmax", "percentile"} or (float, float), optional
-        Scene-wide input scaling; default the preset's (``"minmax"``).
-    scheduler : str or distributed.Client, optional
-        Run tiles on a dask.distributed cluster (address or client).
-    workers : int
-        Tiles processed at once locally (worker processes when above 1; the
-        statistics pass uses as many threads).
-    threads : int, optional
-        Torch threads per tile task; default torch's thread count divided by
-        ``workers`` locally, and 1 on a cluster. Results are bit-identical between runs with the
-        same value.
-    batch_size : int, optional
-        Tiles of one shape trained side by side in one step, one network
-        each (equal to one at a time to float tolerance); default
-        :func:`automatic_batch_size`: 1 on the CPU, by free memory on a GPU.
+    options, execution : DetectOptions, Execution, optional
+        What is computed and how; or give their fields as keywords
+        (``tile_size=256``, ``method="rx"``, ``workers=4``), over these values.
+        ``superad-geo detect --help`` says what each option does.
     progress : callable, optional
         ``progress(done, total, stage)``; stages ``"scaling"``, ``"rx"``,
         ``"tiles"``, ``"training"`` (steps of a single tile's or the scene's training).
@@ -172,8 +142,8 @@ def detect(
     band_dim : str, optional
         Name of the band dimension of a DataArray whose bands are not ``band``
         (e.g. ``"wavelength"``); see :func:`superad_geo.scene.io.prepare_scene`.
-    **params
-        Engine parameter overrides (``superpixel_size``, ``lr``, ...).
+    **keywords
+        Options by name, and engine parameter overrides (``superpixel_size``, ``lr``, ...).
 
     Returns
     -------
@@ -198,14 +168,12 @@ def detect(
     >>> scores.dims, scores.shape
     (('y', 'x'), (64, 64))
     """
-    options, execution = split_options(locals())
-    if isinstance(scene, xr.DataArray):
-        scene = order_dims(scene, band_dim)
+    options, execution = options_from(keywords, options, execution)
+    run = plan_run(scene, options, execution, band_dim=band_dim)
     work = Path(work_dir) if work_dir is not None else None
-    run, out_dir, results = score_tiles(scene, work, options, execution, progress)
+    out_dir, results = score_tiles(run, work, progress)
     load = tile_loader(out_dir, results)
-    rows, cols = run.scene.sizes["y"], run.scene.sizes["x"]
-    scores = np.empty((rows, cols), dtype=np.float32)
+    scores = np.empty((run.scene.sizes["y"], run.scene.sizes["x"]), dtype=np.float32)
     for window, block in mosaic_strips(run, load, float("nan")):
         scores[window.rows, window.cols] = block
     out = xr.DataArray(
@@ -227,35 +195,20 @@ def detect(
     return out.rio.write_nodata(output_nodata(run.scene), encoded=True)
 
 
+@takes_options
 def detect_file(
     src: str | os.PathLike | xr.DataArray,
     dst: str | os.PathLike,
     *,
-    tile_size: int | Sequence[int] = DEFAULTS["tile_size"],
-    overlap: int | Sequence[int] = DEFAULTS["overlap"],
-    halo: int | None = DEFAULTS["halo"],
-    training: str | None = DEFAULTS["training"],
-    preset: str = DEFAULTS["preset"],
-    steps: int | None = DEFAULTS["steps"],
-    seed: int = DEFAULTS["seed"],
-    device: str = DEFAULTS["device"],
-    bands: str | Sequence[int] | None = DEFAULTS["bands"],
-    drop_water_bands: bool = DEFAULTS["drop_water_bands"],
-    nodata: float | None = DEFAULTS["nodata"],
-    roi: Any = DEFAULTS["roi"],
-    method: str = DEFAULTS["method"],
-    scaling: str | tuple[float, float] | None = DEFAULTS["scaling"],
-    scheduler: Any = DEFAULTS["scheduler"],
-    workers: int = DEFAULTS["workers"],
-    threads: int | None = DEFAULTS["threads"],
-    batch_size: int | None = DEFAULTS["batch_size"],
+    options: DetectOptions | None = None,
+    execution: Execution | None = None,
     progress: ProgressCallback | None = None,
     overwrite: bool = False,
     mask_out: str | os.PathLike | None = None,
     quantile: float | None = None,
     far: float | None = None,
     keep_work: bool = False,
-    **params: Any,
+    **keywords: Any,
 ) -> FileResult:
     """Detect anomalies in a raster file and write the score map as a COG.
 
@@ -264,7 +217,7 @@ def detect_file(
     Parameters
     ----------
     src : path or xarray.DataArray
-        Any GDAL raster (GeoTIFF, ENVI, VRT, ``/vsis3/...``) or ``.mat`` cube.
+        Any GDAL raster (GeoTIFF, ENVI, VRT, ``/vsis3/...``), product or ``.mat`` cube.
     dst : path
         Output score raster: single-band float32 COG with the input's CRS,
         transform and nodata (NaN when the input has none), written atomically;
@@ -298,33 +251,58 @@ def detect_file(
     SuperadGeoError
         Subclasses for unusable input.
     """
-    options, execution = split_options(locals())
-    dst = check_output(dst, overwrite=overwrite)
-    refuse_input_as_output(dst, src, roi)
-    refuse_unless_geotiff_name(dst)
+    options, execution = options_from(keywords, options, execution)
+    dst = check_geotiff_output(dst, src, options.roi, overwrite=overwrite)
     if mask_out is not None:
-        check_output(mask_out, overwrite=overwrite, what="mask output")
-        refuse_input_as_output(mask_out, src, roi)
-        refuse_unless_geotiff_name(mask_out, "mask output")
+        check_geotiff_output(mask_out, src, options.roi, overwrite=overwrite, what="mask output")
         if quantile is None and far is None:
-            quantile = 0.999
+            quantile = DEFAULT_QUANTILE
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
-    fingerprint = result_fingerprint(src, options)
+    run = plan_run(src, options, execution)
     work = Path(os.fspath(dst) + ".superad-work")
-    run, tiles_dir, _ = score_tiles(src, work, options, execution, progress)
-    nodata_out = output_nodata(run.scene)
-    load = tile_loader(tiles_dir, {})
-    tags = software_tags(
-        options.method, {**run.parameters, "source": str(run.scene.attrs.get("source", ""))}
-    ) | band_tags(run.scene)
-    tags[FINGERPRINT_TAG] = fingerprint
+    out_dir, _ = score_tiles(run, work, progress)
+    write_scores(run, dst, tile_loader(out_dir, {}), work, progress)
+    mask_path, threshold = None, None
+    if mask_out is not None:
+        if progress is not None:
+            progress(0, 1, "mask")
+        mask = threshold_raster(dst, mask_out, quantile=quantile, far=far, overwrite=overwrite)
+        mask_path, threshold = Path(mask_out), float(mask.threshold)
+        if progress is not None:
+            progress(1, 1, "mask")
+    if not keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    counts = list(run.done.values())
+    return FileResult(
+        path=dst,
+        mask_path=mask_path,
+        threshold=threshold,
+        tiles=len(run.tiles),
+        skipped=counts.count("skipped"),
+        resumed=counts.count("resumed"),
+        statistics=run.stats,
+    )
+
+
+def write_scores(
+    run: Run,
+    dst: Path,
+    load: Callable[[Tile], Any],
+    work: Path,
+    progress: ProgressCallback | None,
+) -> None:
+    """Write the run's blended scores to ``dst`` as a COG, with the run's record as tags."""
+    scene = run.scene
+    nodata = output_nodata(scene)
+    record = {**run.parameters, "source": str(scene.attrs.get("source", ""))}
+    tags = software_tags(run.plan.options.method, record, run.detector.score_meaning)
+    tags |= band_tags(scene) | {FINGERPRINT_TAG: run.fingerprint}
+    loc = scene.attrs.get("geolocation")
 
     def strips() -> Iterator[tuple[Window, np.ndarray]]:
-        total = math.ceil(run.scene.sizes["y"] / WRITE_ROWS)
-        for i, (window, block) in enumerate(mosaic_strips(run, load, nodata_out)):
-            if not math.isnan(nodata_out):
-                block = np.where(np.isnan(block), np.float32(nodata_out), block)
+        total = math.ceil(scene.sizes["y"] / WRITE_ROWS)
+        for i, (window, block) in enumerate(mosaic_strips(run, load, nodata)):
             yield window, block
             if progress is not None:
                 progress(i + 1, total, "writing")
@@ -332,42 +310,15 @@ def detect_file(
     write_cog(
         dst,
         strips(),
-        shape=(run.scene.sizes["y"], run.scene.sizes["x"]),
-        transform=run.scene.rio.transform(),
-        crs=run.scene.rio.crs,
-        nodata=nodata_out,
+        shape=(scene.sizes["y"], scene.sizes["x"]),
+        transform=scene.rio.transform(),
+        crs=scene.rio.crs,
+        nodata=nodata,
         tags=tags,
         overwrite=True,
         work_dir=work,
-        geolocation=_geolocation_of(run.scene),
+        geolocation=geolocation_metadata(loc) if loc else None,
     )
-    mask_path, threshold = None, None
-    if mask_out is not None:
-        if progress is not None:
-            progress(0, 1, "mask")
-        mask_path, threshold = write_mask(
-            dst, mask_out, quantile=quantile, far=far, overwrite=overwrite
-        )
-        if progress is not None:
-            progress(1, 1, "mask")
-    counts = list(run.done.values())
-    if not keep_work:
-        shutil.rmtree(work, ignore_errors=True)
-    return FileResult(
-        path=dst,
-        mask_path=mask_path,
-        threshold=threshold,
-        tiles=len(run.tiles),
-        skipped=sum(1 for c in counts if c == "skipped"),
-        resumed=sum(1 for c in counts if c == "resumed"),
-        statistics=run.stats,
-    )
-
-
-def _geolocation_of(scene: xr.DataArray) -> dict[str, str] | None:
-    """The ``GEOLOCATION`` domain of the scores of a sensor-geometry scene with a ``_loc`` file."""
-    loc = scene.attrs.get("geolocation")
-    return geolocation_metadata(loc) if loc else None
 
 
 __all__ = ["FileResult", "detect", "detect_file"]

@@ -10,10 +10,8 @@ from typing import Any
 
 from superad_geo.errors import InputError
 from superad_geo.extras import require
+from superad_geo.options import check_scheduler_address
 from superad_geo.scene.validity import materialise
-
-#: Address schemes of a dask.distributed scheduler.
-SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://")
 
 #: Environment variable with the seconds to wait for a scheduler, and its default.
 SCHEDULER_TIMEOUT_ENV = "SUPERAD_GEO_SCHEDULER_TIMEOUT"
@@ -46,15 +44,6 @@ def cluster_result(future: Any) -> Any:
             f"the dask scheduler {address} went away during the run ({reason}); "
             "finished work is kept: start the scheduler again and rerun to resume"
         ) from exc
-
-
-def check_scheduler_address(address: str) -> None:
-    """Refuse an address that is not a dask.distributed scheduler's (``tcp://host:8786``)."""
-    if not address.startswith(SCHEDULER_SCHEMES) or address.endswith("://"):
-        raise InputError(
-            f"{address!r} is not a dask scheduler address; give one starting with "
-            f"{', '.join(SCHEDULER_SCHEMES)} (e.g. tcp://host:8786)"
-        )
 
 
 def scheduler_timeout() -> float:

@@ -1,8 +1,9 @@
-"""Planning a run: open, select bands, tiles, scene statistics and the fingerprint.
+"""Planning a run before any pixel is read: open, select bands, check, tile, fingerprint; once.
 
-Also what the command line asks before a run: :func:`preflight` (is the
-scene usable by the method?) and :func:`tile_plan` (the tiles a run would
-make), so ``info`` shows the plan ``detect`` follows.
+:func:`plan_scene` opens the scene, selects its bands and asks the detector
+whether it can score it and how its tiles are cut (also what ``info``
+shows); :func:`plan_run` adds what a run records (the region of interest,
+the options' record, the fingerprint of the input's content and options).
 """
 
 from __future__ import annotations
@@ -12,31 +13,24 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import dask.array as da
 import numpy as np
 import xarray as xr
 
 from superad_geo.detectors import get_detector
-from superad_geo.detectors.base import WindowReader
+from superad_geo.detectors.base import Detector
 from superad_geo.errors import InputError
 from superad_geo.options import DetectOptions, Execution
-from superad_geo.pipeline.execute import Executor
-from superad_geo.pipeline.resume import load_fit, save_fit
-from superad_geo.scene.bands import scene_wavelengths, select_bands
-from superad_geo.scene.identity import content_identity
+from superad_geo.pipeline.fingerprint import result_fingerprint, source_identity
+from superad_geo.scene.bands import select_bands
 from superad_geo.scene.io import open_scene, prepare_scene
 from superad_geo.scene.roi import read_roi
-from superad_geo.scene.statistics import SceneStatistics, scene_statistics
+from superad_geo.scene.statistics import SceneStatistics
 from superad_geo.scene.tiling import Tile, cheaper_tile_size, tile_windows, work_ratio
-from superad_geo.scene.validity import declares_nodata, read_filled
-
-#: Rows of the mosaic assembled at a time when writing.
-WRITE_ROWS = 512
+from superad_geo.scene.validity import declares_nodata
 
 #: Version of the work-folder layout; bump when tile files change meaning.
 WORK_FORMAT = 1
@@ -47,45 +41,57 @@ WORK_FORMAT = 1
 WORK_RATIO_WARNING = 2.0
 CHEAP_RATIO = 1.5
 
-ProgressCallback = Callable[[int, int, str], None]
+
+@dataclass(frozen=True)
+class ScenePlan:
+    """A scene as a run would score it: opened, its bands selected, checked and tiled."""
+
+    detector: Detector
+    options: DetectOptions
+    """The options with the detector's overlap, halo and scaling filled in."""
+    opened: xr.DataArray
+    """The scene as opened: every band, nodata as NaN."""
+    scene: xr.DataArray
+    """The selected bands, ``(band, y, x)``."""
+    tiles: list[Tile]
+    nodata_declared: bool
+    """Whether the input's NaN are its declared nodata (a stray NaN is warned about)."""
 
 
 @dataclass
 class Run:
-    """Everything fixed before tiles are processed."""
+    """Everything a run fixes before the tiles: the plan, then what the pixels told."""
 
-    scene: xr.DataArray  # (band, y, x), kept bands only
-    roi: Any  # (y, x) bool numpy/dask array or None
-    stats: SceneStatistics
-    tiles: list[Tile]
-    config: dict[str, Any]
+    plan: ScenePlan
+    execution: Execution
+    """Threads resolved; the batch size once the bands are known (:func:`prepare_run`)."""
+    roi: Any
+    """``(y, x)`` bool numpy/dask array, or None."""
     parameters: dict[str, Any]
+    """The record written in the output's tags."""
     fingerprint: str
-    done: dict[str, Any] = field(default_factory=dict)
+    """The result's fingerprint: the input's content and the options it depends on."""
+    work_key: str
+    """Key of the work folder: the fingerprint and how the run is executed."""
+    scene: xr.DataArray
+    """The bands scored: the plan's, less those without any valid value."""
+    stats: SceneStatistics | None = None
+    state: Any = None
+    """The detector's per-run state (:meth:`~superad_geo.detectors.base.Detector.prepare`)."""
+    done: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def detector(self) -> Detector:
+        return self.plan.detector
 
-def scene_blocks(scene: xr.DataArray, roi: Any) -> list[tuple[Any, Any]]:
-    """All-band blocks of the scene (its spatial chunks) with matching ROI blocks."""
-    data = scene.data
-    if not isinstance(data, da.Array):  # pragma: no cover - prepare_scene makes dask
-        data = da.from_array(data, chunks=(-1, 1024, 1024))
-    if data.numblocks[0] != 1:
-        data = data.rechunk({0: -1})
-    row_edges = np.cumsum((0,) + data.chunks[1])
-    col_edges = np.cumsum((0,) + data.chunks[2])
-    out = []
-    for r0, r1 in zip(row_edges[:-1], row_edges[1:], strict=True):
-        for c0, c1 in zip(col_edges[:-1], col_edges[1:], strict=True):
-            block = data[:, r0:r1, c0:c1]
-            out.append((block, None if roi is None else roi[r0:r1, c0:c1]))
-    return out
+    @property
+    def tiles(self) -> list[Tile]:
+        return self.plan.tiles
 
-
-def source_identity(src: Any, scene: xr.DataArray) -> Any:
-    """What identifies the input for resuming: a file's content, an array's dask name."""
-    if isinstance(src, xr.DataArray):
-        return {"name": str(scene.attrs.get("source", scene.name)), "dask": scene.data.name}
-    return content_identity(src)
+    @property
+    def fill(self) -> np.ndarray:
+        """Per-band fill value of nodata, of the bands scored."""
+        return self.stats.fill[self.stats.keep]
 
 
 def resolve(options: DetectOptions) -> DetectOptions:
@@ -137,7 +143,7 @@ def warn_costly_tiling(shape: tuple[int, int], resolved: DetectOptions) -> None:
         f"the detector process {ratio:.1f}× the scene's {shape[0]}×{shape[1]} pixels; "
         f"a tile size of {better} px would process {better_ratio:.1f}×",
         UserWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
@@ -145,150 +151,91 @@ def _as_tuple(value: int | Sequence[int]) -> tuple[int, ...]:
     return (int(value),) if isinstance(value, int) else tuple(int(v) for v in value)
 
 
-def preflight(src: Any, options: DetectOptions) -> xr.DataArray:
-    """Check that the method can score the scene; return the band-selected lazy scene.
+def plan_scene(
+    source: Any,
+    options: DetectOptions,
+    execution: Execution | None = None,
+    *,
+    band_dim: str | None = None,
+    check: bool = True,
+) -> ScenePlan:
+    """Open ``source`` (a path or a DataArray), select its bands, check and tile it.
 
-    Reads no pixel: the file's metadata, the band selection and the scene's
-    size against what the detector needs.
+    Reads no pixel: the file's metadata, the band selection and, with
+    ``check``, the options and the scene's size against what the detector
+    needs (``info`` describes scenes the detector cannot score: no ``check``).
 
     Raises
     ------
+    OptionError
+        If the options do not suit the method (unknown method, preset, parameter).
     InputError
         If the file cannot be read as a raster, has fewer bands than the
         method needs, or is too small for it.
     BandSelectionError
         If the band specification selects nothing.
+    TilingError
+        If the options make no tiling of the scene.
     """
     detector = get_detector(options.method)
-    scene = open_checked(src, nodata=options.nodata)
-    scene = select_bands(scene, options.bands, drop_water_bands=options.drop_water_bands)
+    if check:
+        detector.check(options, execution or Execution())
+    if isinstance(source, xr.DataArray):
+        opened = prepare_scene(source, nodata=options.nodata, band_dim=band_dim)
+        declared = declares_nodata(source, options.nodata)
+    else:
+        opened = open_scene(source, nodata=options.nodata)
+        declared = declares_nodata(opened, options.nodata)
+    scene = select_bands(opened, options.bands, drop_water_bands=options.drop_water_bands)
+    if check:
+        _check_scene(detector, options, source, scene)
+    resolved, tiles = tile_plan(scene, options)
+    return ScenePlan(detector, resolved, opened, scene, tiles, declared)
+
+
+def _check_scene(detector: Detector, options: DetectOptions, source: Any, scene: Any) -> None:
+    """Refuse a band-selected scene with too few bands, or too small, for the detector."""
     n_bands, rows, cols = (int(v) for v in scene.shape)
-    name = src if isinstance(src, (str, os.PathLike)) else "the scene"
+    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the scene"
     if n_bands < detector.min_bands:
         raise InputError(
-            f"{os.fspath(name)!r} has {n_bands} usable band{'s' if n_bands != 1 else ''}; "
+            f"{name!r} has {n_bands} usable band{'s' if n_bands != 1 else ''}; "
             f"method {options.method!r} needs at least {detector.min_bands}"
         )
     problem = detector.check_scene(options, rows, cols)
     if problem is not None:
-        raise InputError(f"{os.fspath(name)!r} {problem}; use a larger scene or method 'rx'")
-    tile_plan(scene, options)
-    return scene
-
-
-def open_checked(src: Any, *, nodata: float | None = None) -> xr.DataArray:
-    """:func:`superad_geo.open_scene`, with any reading failure turned into ``InputError``."""
-    from superad_geo.errors import SuperadGeoError
-    from superad_geo.files import one_line
-
-    try:
-        return open_scene(src, nodata=nodata)
-    except SuperadGeoError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any failure to read is bad input
-        raise InputError(f"cannot read {os.fspath(src)!r} as a raster: {one_line(exc)}") from exc
-
-
-def window_reader(data: Any, roi: Any, fill: np.ndarray) -> WindowReader:
-    """A reader of any window (with ``rows`` and ``cols`` slices) of a ``(band, y, x)`` scene."""
-
-    def read(window: Any) -> tuple[np.ndarray, np.ndarray]:
-        roi_window = None if roi is None else roi[window.rows, window.cols]
-        return read_filled(data[:, window.rows, window.cols], roi_window, fill)
-
-    return read
+        raise InputError(f"{name!r} {problem}; use a larger scene or method 'rx'")
 
 
 def plan_run(
-    scene_or_src: Any,
-    options: DetectOptions,
-    execution: Execution,
-    *,
-    executor: Executor,
-    progress: ProgressCallback | None,
-    cached: Mapping[str, Any] | None = None,
+    source: Any, options: DetectOptions, execution: Execution, *, band_dim: str | None = None
 ) -> Run:
-    """Open the scene, fix its tiles and statistics, and the tile tasks' configuration.
+    """Plan a run: the scene's plan, its region of interest, its record and its fingerprint.
 
-    ``execution.threads`` must be resolved (not None). Options are checked
-    and the tiles made before the statistics pass, the first read of pixels.
+    Threads left to the detector (``execution.threads`` None) are resolved here.
     """
-    detector = get_detector(options.method)
-    if isinstance(scene_or_src, xr.DataArray):
-        scene = prepare_scene(scene_or_src, nodata=options.nodata)
-        as_given = scene_or_src
-    else:
-        scene = as_given = open_scene(scene_or_src, nodata=options.nodata)
-    identity = source_identity(scene_or_src, scene)
-    scene = select_bands(scene, options.bands, drop_water_bands=options.drop_water_bands)
-    roi_mask = read_roi(options.roi, scene) if options.roi is not None else None
-    resolved, tiles = tile_plan(scene, options)
-    parameters: dict[str, Any] = {
-        **resolved.record(),
+    plan = plan_scene(source, options, execution, band_dim=band_dim)
+    detector, scene = plan.detector, plan.scene
+    if execution.threads is None:
+        threads = detector.default_threads(execution.workers, execution.scheduler is not None)
+        execution = dataclasses.replace(execution, threads=threads)
+    roi = read_roi(options.roi, scene) if options.roi is not None else None
+    parameters = {
+        **plan.options.record(),
         "normalisation": detector.normalisation,
-        **detector.record(resolved, execution),
+        **detector.record(plan.options, execution),
     }
-    pre_key = {
+    fingerprint = result_fingerprint(source_identity(source, plan.opened), options)
+    key = {
         "format": WORK_FORMAT,
-        "source": identity,
+        "fingerprint": fingerprint,
         "shape": [int(v) for v in scene.shape],
         "band_numbers": [int(v) for v in scene["band"].values],
         "transform": list(scene.rio.transform())[:6],
         "parameters": parameters,
     }
-    fingerprint = hashlib.sha256(
-        json.dumps(pre_key, sort_keys=True, default=str).encode()
-    ).hexdigest()[:20]
-    blocks = scene_blocks(scene, roi_mask)
-    if cached and cached.get("fingerprint") == fingerprint and "stats" in cached:
-        stats = SceneStatistics.from_dict(cached["stats"])
-    else:
-        stats = scene_statistics(
-            blocks,
-            scene.sizes["band"],
-            scaling=resolved.scaling,
-            mapper=executor.ordered,
-            progress=progress,
-            nodata_declared=declares_nodata(as_given, options.nodata),
-        )
-    keep = np.flatnonzero(stats.keep)
-    if keep.size < scene.sizes["band"]:
-        scene = scene.isel(band=keep)
-        blocks = scene_blocks(scene, roi_mask)
-    wl = scene_wavelengths(scene)
-    wavelengths = None if wl is None else [float(v) for v in wl]
-    config: dict[str, Any] = {
-        "method": options.method,
-        "fill": stats.fill[keep],
-        "lo": stats.lo,
-        "hi": stats.hi,
-        "threads": execution.threads,
-        "batch_size": execution.batch_size,
-        **detector.config(resolved, execution, wavelengths),
-    }
-    config.update(detector.scene_pass(blocks, config["fill"], executor.ordered, progress))
-    parameters["scaling_range"] = [stats.lo, stats.hi]
-    parameters["bands_used"] = int(keep.size)
-    if config["batch_size"] is None:
-        largest = max(tile.padded.height * tile.padded.width for tile in tiles)
-        config["batch_size"] = detector.batch_size(execution, largest, int(keep.size))
-    return Run(scene, roi_mask, stats, tiles, config, parameters, fingerprint)
+    work_key = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    return Run(plan, execution, roi, parameters, fingerprint, work_key[:20], scene)
 
 
-def fit_model(run: Run, work: Path | None, progress: ProgressCallback | None) -> None:
-    """Put the detector's model of the whole scene (Super-AD's scene training) in the run.
-
-    The model is fitted once: it is kept in the work folder ``work`` with the
-    run's fingerprint, and an interrupted run of the same fingerprint takes it
-    from there instead of fitting it again.
-    """
-    detector = get_detector(run.config["method"])
-    model = load_fit(work, run.fingerprint) if work is not None else None
-    if model is None:
-        reader = window_reader(run.scene.data, run.roi, run.config["fill"])
-        shape = (run.scene.sizes["y"], run.scene.sizes["x"])
-        model = detector.fit(reader, shape, run.config, progress)
-        if work is not None:
-            save_fit(work, run.fingerprint, model)
-    run.config.update(model)
-    run.parameters.update(detector.resources_used(run.config))
+__all__ = ["Run", "ScenePlan", "plan_run", "plan_scene", "resolve", "tile_plan"]

@@ -1,21 +1,19 @@
-"""Resuming: the work folder of an interrupted run, and the fingerprint of a finished one.
+"""Resuming: the work folder of an interrupted run.
 
-A work folder ``<dst>.superad-work/`` keeps the finished tiles of a run; it
-carries a marker file (:data:`WORK_MARKER`) so that a folder the tool did not
-make is refused, never emptied. A finished score raster carries the run's
-fingerprint (:func:`result_fingerprint`) in its ``SUPERAD_FINGERPRINT`` tag, so
-that ``batch`` can tell an output made from this input with these options from
-a stale one.
+A work folder ``<dst>.superad-work/`` keeps the finished tiles of a run, the
+scene's statistics and the detector's fitted model, under the run's work key
+(:attr:`superad_geo.pipeline.plan.Run.work_key`: its fingerprint and how it is
+executed); a run with another key wipes them. It carries a marker file
+(:data:`WORK_MARKER`) so that a folder the tool did not make is refused,
+never emptied.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +21,6 @@ import numpy as np
 
 from superad_geo.errors import OutputError
 from superad_geo.files import atomic_write
-from superad_geo.options import DetectOptions, split_options
-from superad_geo.scene.identity import content_identity
 
 if TYPE_CHECKING:
     from superad_geo.pipeline.plan import Run
@@ -33,19 +29,10 @@ if TYPE_CHECKING:
 #: File inside every work folder this tool made; a folder without it is not ours.
 WORK_MARKER = ".superad-work"
 
-#: Tag of a score raster holding its run's fingerprint.
-FINGERPRINT_TAG = "SUPERAD_FINGERPRINT"
-
-#: Version of what a fingerprint covers; bump when the same options give other scores.
-FINGERPRINT_VERSION = 3
-
 #: File of a work folder holding the detector's fitted model, and its entries.
 FIT_FILE = "fit.npz"
 JSON_KEY = "json"
 ARRAY_KEY = "__array__"
-
-#: Options that only Super-AD's scores depend on (left out of an RX run's fingerprint).
-SUPERAD_ONLY = ("preset", "steps", "seed", "overlap", "halo", "training", "params")
 
 
 def check_work_folder(work: Path) -> None:
@@ -90,12 +77,12 @@ def read_manifest(work: Path) -> dict[str, Any] | None:
 def open_work(work: Path, run: Run, cached: Mapping[str, Any] | None) -> str:
     """Make ``work`` hold this run's manifest (wiping other runs' tiles); return the tile dir."""
     check_work_folder(work)
-    if cached is None or cached.get("fingerprint") != run.fingerprint:
+    if cached is None or cached.get("fingerprint") != run.work_key:
         if work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True)
         (work / WORK_MARKER).write_text("made by superad-geo; removed when the run finishes\n")
-        manifest = {"fingerprint": run.fingerprint, "stats": run.stats.to_dict()}
+        manifest = {"fingerprint": run.work_key, "stats": run.stats.to_dict()}
         with atomic_write(work / "manifest.json") as tmp:
             tmp.write_text(json.dumps(manifest, sort_keys=True))
     tiles_dir = work / "tiles"
@@ -104,6 +91,8 @@ def open_work(work: Path, run: Run, cached: Mapping[str, Any] | None) -> str:
 
 
 def tile_loader(out_dir: str | None, results: Mapping[str, Any]) -> Callable[[Tile], Any]:
+    """``load(tile)``: a finished tile's core scores, from ``out_dir`` or ``results``, or None."""
+
     def load(tile: Tile) -> np.ndarray | None:
         if out_dir is None:
             return results.get(tile.name)
@@ -159,35 +148,3 @@ def load_fit(work: Path, fingerprint: str) -> dict[str, Any] | None:
             return value
 
         return restore(document["model"])
-
-
-def result_fingerprint(source: Any, options: DetectOptions | Mapping[str, Any]) -> str:
-    """Fingerprint of a run's result: the input's identity and the options that shape it.
-
-    ``options`` are the run's :class:`~superad_geo.options.DetectOptions` (or
-    keyword arguments of :func:`superad_geo.detect_file`, checked into one).
-    The execution settings (device, workers, threads, batch size, scheduler)
-    are not options: they change at most the last bits of rounding. The same
-    input with the same options gives the same fingerprint on any machine.
-    """
-    if not isinstance(options, DetectOptions):
-        options = split_options(options)[0]
-    chosen = {f.name: getattr(options, f.name) for f in fields(options)}
-    if options.method != "superad":
-        chosen = {k: v for k, v in chosen.items() if k not in SUPERAD_ONLY}
-    else:
-        chosen["params"] = dict(options.params)
-    roi = chosen["roi"]
-    if roi is not None:
-        chosen["roi"] = np.asarray(roi) if hasattr(roi, "shape") else content_identity(roi)
-    key = {"version": FINGERPRINT_VERSION, "input": content_identity(source), "options": chosen}
-    text = json.dumps(key, sort_keys=True, default=_plain)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)

@@ -30,7 +30,8 @@ import numpy as np
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
-from superad_geo.errors import AmbiguousInputError, InputError
+from superad_geo.errors import AmbiguousInputError, InputError, SuperadGeoError
+from superad_geo.files import one_line
 from superad_geo.scene.band_metadata import wavelength_factor
 from superad_geo.scene.mat import read_mat
 from superad_geo.scene.paths import is_virtual
@@ -72,7 +73,7 @@ def open_scene(
     Raises
     ------
     InputError
-        If the file is missing, unreadable, not a raster or not 3-D.
+        If the file is missing, unreadable (whatever the reason), not a raster or not 3-D.
 
     Examples
     --------
@@ -87,7 +88,12 @@ def open_scene(
         raise InputError(f"input {path!r} does not exist; check the path")
     if os.path.isdir(path) and (problem := folder_problem(path)) is not None:
         raise InputError(f"{path!r} {problem}")
-    return _scene_from_raw(reader_for(path).open(path, chunks), path, nodata)
+    try:
+        return _scene_from_raw(reader_for(path).open(path, chunks), path, nodata)
+    except SuperadGeoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to read is bad input
+        raise InputError(f"cannot read {path!r} as a raster: {one_line(exc)}") from exc
 
 
 def decode(data: da.Array, nodata: Any, scale: Any = 1.0, offset: Any = 0.0) -> da.Array:

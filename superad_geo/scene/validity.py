@@ -124,11 +124,15 @@ def declares_nodata(scene: Any, nodata: float | None = None) -> bool:
     return scene.rio.encoded_nodata is not None or scene.rio.nodata is not None
 
 
+def read_valid(block: object, roi: object | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A block (numpy or dask) read as a float32 ``(band, y, x)`` cube, and its validity."""
+    cube = materialise(block).astype(np.float32, copy=False)
+    return cube, valid_pixels(cube, None if roi is None else materialise(roi))
+
+
 def summarise_block(block: object, roi: object | None = None) -> BlockSummary:
     """Count valid pixels; per band the finite count, minimum, maximum and sum over them."""
-    cube = materialise(block).astype(np.float32, copy=False)
-    mask = None if roi is None else materialise(roi)
-    valid = valid_pixels(cube, mask)
+    cube, valid = read_valid(block, roi)
     summary = BlockSummary.empty(cube.shape[0])
     summary.n_infinite = int(np.isinf(cube).sum())
     summary.n_nan = int(np.isnan(cube).sum())
@@ -154,9 +158,7 @@ def histogram_block(
 
     ``bins`` equal bins over ``edges = (low, high)``; values are clipped to the range.
     """
-    cube = materialise(block).astype(np.float32, copy=False)
-    mask = None if roi is None else materialise(roi)
-    valid = valid_pixels(cube, mask)
+    cube, valid = read_valid(block, roi)
     overall = np.zeros(bins, dtype=np.int64)
     if not valid.any():
         return overall
@@ -215,6 +217,5 @@ def read_filled(
     cube_source: Any, roi_source: Any, fill: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read a window (numpy or dask): its float32 cube, nodata filled, and its validity mask."""
-    cube = materialise(cube_source).astype(np.float32, copy=False)
-    roi = None if roi_source is None else materialise(roi_source)
-    return fill_block(cube, np.asarray(fill)), valid_pixels(cube, roi)
+    cube, valid = read_valid(cube_source, roi_source)
+    return fill_block(cube, np.asarray(fill)), valid

@@ -5,8 +5,7 @@ folder, then copied by GDAL's COG driver (internal 256-pixel tiles, DEFLATE
 with the floating-point predictor, average overviews) to a hidden temporary
 file beside ``dst`` (:func:`superad_geo.files.atomic_write`), renamed to
 ``dst`` only at the very end: an interrupted run never leaves a file that
-looks finished. Binary masks come from
-:mod:`superad_geo.evaluation.threshold`. Tags record the method, its parameters
+looks finished. Tags record the method, its parameters
 and the software version, and nothing that changes between identical runs
 (no timestamps, no absolute paths).
 """
@@ -31,6 +30,7 @@ from rasterio.windows import Window as RioWindow
 from superad_geo.errors import OutputError
 from superad_geo.files import atomic_write, check_output
 from superad_geo.scene.tiling import Window
+from superad_geo.version import __version__
 
 #: Internal tile size of the written COGs.
 COG_BLOCKSIZE = 256
@@ -159,52 +159,13 @@ def write_cog(
     return path
 
 
-def write_mask(
-    scores: str | os.PathLike,
-    dst: str | os.PathLike,
-    *,
-    quantile: float | None = None,
-    far: float | None = None,
-    overwrite: bool = False,
-) -> tuple[Path, float]:
-    """Write the binary anomaly mask of a score raster (1 anomaly, 0 background, 255 nodata).
-
-    The threshold is a score ``quantile`` or a false-alarm rate ``far``, with
-    the exact, memory-bounded rules of :func:`superad_geo.evaluation.threshold.threshold_raster`
-    (shared with the ``threshold`` command, so both give the same mask).
-
-    Returns
-    -------
-    (pathlib.Path, float)
-        The mask path and the score threshold used.
-    """
-    from superad_geo.evaluation.threshold import threshold_raster
-
-    result = threshold_raster(scores, dst, quantile=quantile, far=far, overwrite=overwrite)
-    return Path(dst), float(result.threshold)
-
-
-#: What a score means, per method (the ``SUPERAD_SCORE`` tag).
-SCORE_MEANING = {
-    "superad": (
-        "robust z-score of the Super-AD reconstruction contrast, (s - median) / (1.4826 MAD) "
-        "per tile; unitless; higher is more anomalous"
-    ),
-    "rx": (
-        "RX score: squared Mahalanobis distance to the scene mean and covariance; "
-        "unitless; higher is more anomalous"
-    ),
-}
-
-
-def software_tags(method: str, parameters: Mapping[str, Any]) -> dict[str, str]:
+def software_tags(method: str, parameters: Mapping[str, Any], meaning: str = "") -> dict[str, str]:
     """Tags recording method, parameters (sorted JSON), what the score is, and software versions.
 
+    ``meaning`` is what a score of the method means (``SUPERAD_SCORE``; none if empty).
     Versions: superad-geo, GDAL, rasterio, NumPy and torch (read from the installed
     metadata, so writing an RX result does not load torch).
     """
-    from superad_geo import __version__
-
     tags = {
         "SUPERAD_METHOD": method,
         "SUPERAD_PARAMETERS": json.dumps(parameters, sort_keys=True, default=_jsonable),
@@ -216,8 +177,8 @@ def software_tags(method: str, parameters: Mapping[str, Any]) -> dict[str, str]:
         # read from the installed metadata: writing an RX result does not load torch
         "SUPERAD_TORCH_VERSION": importlib.metadata.version("torch"),
     }
-    if method in SCORE_MEANING:
-        tags["SUPERAD_SCORE"] = SCORE_MEANING[method]
+    if meaning:
+        tags["SUPERAD_SCORE"] = meaning
     return tags
 
 

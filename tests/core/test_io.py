@@ -7,7 +7,7 @@ import pytest
 import rasterio
 
 from superad_geo.errors import InputError, NoValidPixelsError
-from superad_geo.pipeline.plan import scene_blocks as _blocks
+from superad_geo.pipeline.prepare import scene_blocks as _blocks
 from superad_geo.scene.bands import select_bands
 from superad_geo.scene.io import open_scene, output_nodata, read_mat
 from superad_geo.scene.statistics import scene_statistics

@@ -1,9 +1,12 @@
 """The plugin's defaults table mirrors the ``superad-geo`` click commands.
 
 The plugin cannot import the command line (QGIS's Python has no torch), so
-it keeps its own table (``superad_geo_qgis/defaults.py``). These tests keep
-the two in step: same flags, same defaults, same choices; a new command line
-option must be mirrored or listed in ``NOT_MIRRORED`` with the reason.
+it reads its own table (``superad_geo_qgis/parameters.json``, written from the
+package's options by ``qgis_plugin/make_parameters.py`` when the plugin is
+built; ``defaults.py`` around it). These tests keep the two in step: the
+table in the sources is the one the options write, with the same flags,
+defaults and choices as the commands; a command line option must be offered
+in the dialog (a label on its field) or listed in ``NOT_MIRRORED`` with the reason.
 """
 
 from __future__ import annotations
@@ -69,6 +72,14 @@ def test_choices_match():
             from superad_geo_cli import options
 
             assert tuple(getattr(options, key + "S")) == choices, key
+
+
+def test_the_table_in_the_sources_is_the_one_the_options_write():
+    import make_parameters
+
+    assert make_parameters.TABLE.read_text(encoding="utf-8") == make_parameters.table_text(), (
+        "run python qgis_plugin/make_parameters.py"
+    )
 
 
 def test_commands_accept_the_flags_the_plugin_always_passes():
