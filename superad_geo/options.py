@@ -1,21 +1,15 @@
 """The options of a run, as two values checked when built, each field described once.
 
-:class:`DetectOptions` says *what* is computed (the method, its settings, the
-bands, the tiling); :class:`Execution` says *how* (device, workers, cluster,
-threads, batch size). A bad value (malformed band selection, impossible
-tiling, unknown device) is refused when the value is built, before any pixel
-is read; what only a detector can judge (an unknown preset) is refused by
-the detector when the run is planned, also before any pixel is read.
-
-Each field carries an :class:`Option`: its help, the type and bounds the
-command line and the QGIS dialog offer, and the detector it belongs to.
-Everything that offers an option is made from its field: the keywords of
-:func:`superad_geo.detect` and :func:`superad_geo.detect_file`
-(:func:`superad_geo.pipeline.api.takes_options`), the command line's flags, the QGIS plugin's
-parameter table (generated when the plugin is built) and a result's
-fingerprint (the fields of its detector). Their defaults are the only defaults.
-
-Torch-free: building and checking options never imports the engine.
+:class:`DetectOptions` says *what* is computed (method, settings, bands,
+tiling); :class:`Execution` says *how* (device, workers, cluster, threads,
+batch size). A bad value is refused when the value is built; what only a
+detector can judge (an unknown preset) when the run is planned: before any
+pixel is read either way. Each field carries an :class:`Option` (help, type,
+bounds, choices, detector, dialog label), and everything that offers an
+option is made from it: the keywords of :func:`superad_geo.detect` and
+:func:`superad_geo.detect_file`, the command line's flags, the QGIS plugin's
+parameter table and a result's fingerprint. Their defaults are the only
+defaults. Torch-free: building and checking options never imports the engine.
 """
 
 from __future__ import annotations
@@ -56,8 +50,6 @@ class Option:
     """Its values' type there: ``int``, ``float``, ``str``, ``bool`` (a flag), ``Path`` (a file)."""
     detector: str | None = None
     """The detector whose result it changes (None: every detector's), for the fingerprint."""
-    fingerprint: bool = True
-    """Whether the scores depend on it (how a run is executed does not)."""
     flag: bool = True
     """Offered on the command line, as ``--name``."""
     label: str = ""
@@ -99,9 +91,9 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else value
 
 
-def _check_choices(value: Any, name: str, choices: tuple[str, ...]) -> None:
-    if value is not None and value not in choices:
-        raise OptionError(f"unknown {name} {value!r}; use one of {', '.join(choices)}", option=name)
+def _listed(value: Any) -> Any:
+    """A tuple as a list (as JSON has it), anything else as it is."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)
@@ -226,7 +218,11 @@ class DetectOptions:
             object.__setattr__(self, "halo", int(self.halo))
         if self.nodata is not None and math.isinf(float(self.nodata)):
             raise OptionError("nodata cannot be infinite", option="nodata")
-        _check_choices(self.training, "training", TRAININGS)
+        if self.training is not None and self.training not in TRAININGS:
+            raise OptionError(
+                f"unknown training {self.training!r}; use one of {', '.join(TRAININGS)}",
+                option="training",
+            )
         if isinstance(self.scaling, str):
             if self.scaling not in ("minmax", "percentile"):
                 raise OptionError(
@@ -243,20 +239,16 @@ class DetectOptions:
         """The options every detector's output records in its tags (JSON-ready)."""
         roi = self.roi
         if roi is not None:
-            roi = (
-                os.path.basename(os.fspath(roi)) if isinstance(roi, (str, os.PathLike)) else "array"
-            )
+            roi = os.path.basename(roi) if isinstance(roi, (str, os.PathLike)) else "array"
         scaling = self.scaling
         if scaling is not None and not isinstance(scaling, str):
             scaling = [float(v) for v in scaling]
         return {
             "method": self.method,
-            "tile_size": list(self.tile_size)
-            if isinstance(self.tile_size, tuple)
-            else self.tile_size,
-            "overlap": list(self.overlap) if isinstance(self.overlap, tuple) else self.overlap,
+            "tile_size": _listed(self.tile_size),
+            "overlap": _listed(self.overlap),
             "halo": self.halo,
-            "bands": list(self.bands) if isinstance(self.bands, tuple) else self.bands,
+            "bands": _listed(self.bands),
             "drop_water_bands": bool(self.drop_water_bands),
             "nodata": self.nodata,
             "roi": roi,
@@ -288,7 +280,6 @@ class Execution:
         only_choices=False,
         metavar="[auto|cpu|cuda]",
         detector="superad",
-        fingerprint=False,
         label="Device",
     )
     workers: int = option(
@@ -296,7 +287,6 @@ class Execution:
         "Tiles processed in parallel (locally); torch threads are shared among them.",
         type=int,
         minimum=1,
-        fingerprint=False,
         label="Tiles processed in parallel",
         advanced=True,
     )
@@ -306,7 +296,6 @@ class Execution:
         "as many as half the free GPU memory holds on a GPU.",
         type=int,
         minimum=1,
-        fingerprint=False,
     )
     scheduler: Any = option(
         None,
@@ -314,7 +303,6 @@ class Execution:
         "inputs and outputs must be reachable from every worker. Waits "
         "$SUPERAD_GEO_SCHEDULER_TIMEOUT seconds (default 30) for it to answer.",
         metavar="ADDRESS",
-        fingerprint=False,
         label="Dask scheduler address (empty: local)",
         advanced=True,
     )
@@ -322,7 +310,6 @@ class Execution:
         None,
         "Compute threads per tile task [default: the detector's].",
         type=int,
-        fingerprint=False,
         flag=False,
     )
 
@@ -338,6 +325,16 @@ class Execution:
                 raise OptionError(f"{name} must be a positive integer, got {value!r}")
         if isinstance(self.scheduler, str):
             check_scheduler_address(self.scheduler)
+
+
+def _document(cls: type) -> None:
+    """Append to the docstring of ``cls`` an Attributes section: each field's help."""
+    lines = [f"    {f.name}\n        {f.metadata['option'].help}" for f in fields(cls)]
+    cls.__doc__ = f"{cls.__doc__}\n\n    Attributes\n    ----------\n" + "\n".join(lines) + "\n"
+
+
+_document(DetectOptions)
+_document(Execution)
 
 
 def option_fields() -> list[dataclasses.Field]:

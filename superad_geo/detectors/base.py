@@ -114,11 +114,12 @@ class Detector:
         return "minmax" if options.scaling is None else options.scaling
 
     def fingerprint(self, options: DetectOptions) -> dict[str, Any]:
-        """The options its result depends on: the common ones and its own, by name."""
+        """The options its result depends on: the common ones and its own, by name (how a run
+        is executed, :class:`~superad_geo.options.Execution`, changes no score)."""
         chosen = {}
         for f in fields(options):
             about = f.metadata["option"]
-            if about.fingerprint and about.detector in (None, self.name):
+            if about.detector in (None, self.name):
                 value = getattr(options, f.name)
                 chosen[f.name] = dict(value) if isinstance(value, Mapping) else value
         return chosen
@@ -128,9 +129,14 @@ class Detector:
         return {}
 
     def estimate(
-        self, options: DetectOptions, execution: Execution, shape: tuple[int, int, int]
+        self,
+        options: DetectOptions,
+        execution: Execution,
+        shape: tuple[int, int, int],
+        tiles: Sequence[Tile],
     ) -> Estimate | None:
-        """What a run on a ``(band, y, x)`` scene of ``shape`` will cost; None: no estimate."""
+        """What a run on a ``(band, y, x)`` scene of ``shape`` cut into ``tiles`` will cost,
+        before any pixel is read (``info`` and ``detect`` show it); None: no estimate."""
         return None
 
     def default_threads(self, workers: int, distributed: bool) -> int:

@@ -73,11 +73,9 @@ class NeonReader(Reader):
             units = read_string(wl_item.attrs["Units"]) if "Units" in wl_item.attrs else None
             factor = wavelength_factor(units, wavelength)
             wavelength = wavelength * factor
-            fwhm = (
-                np.asarray(spectral["FWHM"][()], dtype=float) * factor
-                if "FWHM" in spectral
-                else np.full(bands, np.nan)
-            )
+            known = {"wavelength": wavelength}
+            if "FWHM" in spectral:
+                known["fwhm"] = np.asarray(spectral["FWHM"][()], dtype=float) * factor
             bbl = np.ones(bands, dtype=bool)
             for key, value in cube.attrs.items():
                 if key.startswith("Band_Window") and np.size(value) == 2:
@@ -100,8 +98,7 @@ class NeonReader(Reader):
             data=data,
             bands=BandMetadata.of(
                 bands,
-                wavelength=wavelength,
-                fwhm=fwhm,
+                **known,
                 bbl=bbl,
                 scale=np.full(bands, 1.0 / scale),
                 nodata=None if nodata is None else float(np.ravel(nodata)[0]),
