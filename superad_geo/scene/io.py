@@ -1,11 +1,12 @@
 """Open hyperspectral scenes lazily as ``(band, y, x)`` dask-backed DataArrays.
 
-Any raster GDAL reads (GeoTIFF, ENVI ``.hdr``/``.img``, VRT, ``/vsicurl/`` and
-``/vsis3/`` paths, ...) is opened through :mod:`rioxarray`; MATLAB ``.mat``
-benchmark cubes (key ``data``: rows x cols x bands, optional ``map``: ground
-truth) are read with scipy (or h5py for v7.3 files).
+A path is read by the first reader of :mod:`superad_geo.scene.products` that
+recognises it (products, ``.mat`` benchmark cubes, and any raster GDAL reads:
+GeoTIFF, ENVI, VRT, ``/vsicurl/`` and ``/vsis3/`` paths, ...); its raw cube is
+decoded here, the same way for every reader (:func:`decode`), as a DataArray
+given to :func:`prepare_scene` is.
 
-The returned scene is float32 with nodata as NaN and the GDAL scale/offset
+The returned scene is float32 with nodata as NaN and the scale/offset
 applied; the file's nodata value is kept as the encoded nodata
 (``scene.rio.encoded_nodata``) so that outputs can reuse it. Band metadata
 rides on coordinates of the ``band`` dimension: ``band`` (1-based GDAL band
@@ -39,7 +40,7 @@ from superad_geo.scene.products import folder_problem, reader_for
 from superad_geo.scene.products.reader import RawScene
 from superad_geo.scene.validity import NODATA_DECLARED
 
-__all__ = ["open_scene", "order_dims", "output_nodata", "prepare_scene", "read_mat"]
+__all__ = ["decode", "open_scene", "order_dims", "output_nodata", "prepare_scene", "read_mat"]
 
 
 def open_scene(
