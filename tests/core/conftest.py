@@ -40,8 +40,8 @@ def had_dir() -> Path:
 def one_torch_thread() -> Iterator[None]:
     """One torch thread for the module's tests (accuracy checks).
 
-    300 steps in, the AUC still moves by a few hundredths with the float
-    summation order, which depends on the thread count.
+    The float summation order depends on the thread count, and training is
+    chaotic (``docs/accuracy.md``): one thread makes a run repeatable on a machine.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
