@@ -24,14 +24,10 @@ import xarray as xr
 
 from superad_geo.evaluation.metrics import evaluate_scores, roc_auc
 from superad_geo.model.devices import resolve_device
+from superad_geo.model.preparation import prepare_cube
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.rx import rx_scores
-from superad_geo.model.training import (
-    TrainingStep,
-    finish_scores,
-    prepare_cube,
-    train_and_score,
-)
+from superad_geo.model.training import TrainingStep, finish_scores, train_and_score
 from superad_geo.scene.io import read_mat
 
 HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"

@@ -43,8 +43,9 @@ def record_run(scene: str, preset: str, steps: int, seed: int, overrides: dict, 
 
     from superad_geo.evaluation.metrics import roc_auc
     from superad_geo.model.devices import resolve_device
+    from superad_geo.model.preparation import prepare_cube
     from superad_geo.model.presets import resolve_params
-    from superad_geo.model.training import TrainingStep, prepare_cube, train_and_score
+    from superad_geo.model.training import TrainingStep, train_and_score
     from superad_geo.scene.io import read_mat
 
     torch.set_num_threads(1)

@@ -30,8 +30,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from superad_geo.model.devices import resolve_device
+from superad_geo.model.preparation import PreparedCube
 from superad_geo.model.presets import resolve_params
-from superad_geo.model.training import PreparedCube, train_and_score
+from superad_geo.model.training import train_and_score
 
 BANDS = 189
 PIXELS_PER_SUPERPIXEL = 100

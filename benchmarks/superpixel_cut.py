@@ -17,8 +17,8 @@ import argparse
 import numpy as np
 
 from superad_geo.detectors.superad import default_halo
+from superad_geo.model.preparation import prepare_cube
 from superad_geo.model.presets import resolve_params
-from superad_geo.model.training import prepare_cube
 from superad_geo.scene.synthetic import make_scene
 from superad_geo.scene.tiling import tile_windows
 

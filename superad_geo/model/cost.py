@@ -41,9 +41,10 @@ def unit_costs(bands: int, device: str = "cpu", threads: int | None = None) -> U
     cube with ``threads`` torch threads (None: as set) and times the last
     three; SLIC's cost is timed on the same cube. Cached per process.
     """
+    from superad_geo.model.preparation import prepare_cube
     from superad_geo.model.presets import resolve_params
     from superad_geo.model.superpixels import composite, segment
-    from superad_geo.model.training import prepare_cube, train_and_score
+    from superad_geo.model.training import train_and_score
 
     cube = np.random.default_rng(0).random((bands, PROBE_SIDE, PROBE_SIDE), dtype=np.float32)
     pixels = PROBE_SIDE * PROBE_SIDE

@@ -10,15 +10,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from superad_geo.errors import InputError, NoValidPixelsError
+from superad_geo.errors import InputError
 from superad_geo.model.adaconv import select_taps
 from superad_geo.model.axes import band_first
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.mining import background_mask, pixel_loss
 from superad_geo.model.network import SuperADNet
+from superad_geo.model.preparation import PreparedCube, prepare_cube
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores, tile_rx
-from superad_geo.model.superpixels import composite, segment
 
 ProgressCallback = Callable[[int, int], None]
 _INITIALISATION = threading.Lock()
@@ -178,42 +178,6 @@ def score_cubes(
     for tile_scores, tile in zip(scores, prepared, strict=True):
         tile_scores[~tile.valid] = np.nan
     return list(scores)
-
-
-@dataclass(frozen=True)
-class PreparedCube:
-    """A cube ready for training: scaled, masked and cut into superpixels."""
-
-    scaled: np.ndarray
-    """float32 ``(band, y, x)`` in [0, 1]; invalid pixels are 0."""
-    valid: np.ndarray
-    """Boolean ``(y, x)``."""
-    labels: np.ndarray
-    """int64 ``(y, x)``: superpixels ``0 .. count-1``, invalid pixels ``count``."""
-    count: int
-
-
-def prepare_cube(
-    cube: np.ndarray,
-    options: dict[str, Any],
-    *,
-    mask: np.ndarray | None = None,
-    scaling: tuple[float, float] | None = None,
-) -> PreparedCube:
-    """Validate, scale and segment ``cube`` (band, y, x) as ``options`` say."""
-    cube = np.asarray(cube)
-    valid = _validity(cube, mask, options["window"])
-    scaled = scale_cube(cube, valid, scaling)
-    image = composite(scaled, valid, options["composite"], options.get("wavelengths"))
-    n_segments = options["n_segments"] or round(int(valid.sum()) / options["superpixel_size"])
-    labels, count = segment(
-        image,
-        valid,
-        n_segments=n_segments,
-        compactness=options["compactness"],
-        max_num_iter=options["slic_iterations"],
-    )
-    return PreparedCube(scaled, valid, labels, count)
 
 
 def train_and_score(
@@ -377,42 +341,3 @@ def _relative(scores: torch.Tensor, valid: torch.Tensor, models: int) -> torch.T
     mask = valid.view(-1, models)
     mean = (by_model * mask).sum(dim=0) / mask.sum(dim=0).clamp_min(1)
     return (by_model / mean.clamp_min(1e-30)).reshape(-1)
-
-
-def _validity(cube: np.ndarray, mask: np.ndarray | None, window: int) -> np.ndarray:
-    if cube.ndim != 3:
-        raise InputError(f"expected a (band, y, x) cube, got an array of shape {cube.shape}")
-    _, height, width = cube.shape
-    if min(height, width) < window:
-        raise InputError(
-            f"the scene is {height}×{width} pixels, smaller than the {window}×{window} "
-            "AdaConv window; use a larger scene or a smaller window"
-        )
-    valid = np.isfinite(cube).all(axis=0)
-    if mask is not None:
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != valid.shape:
-            raise InputError(f"mask shape {mask.shape} does not match the cube's {valid.shape}")
-        valid &= mask
-    if not valid.any():
-        raise NoValidPixelsError("the cube has no valid pixel (all masked, NaN or nodata)")
-    return valid
-
-
-def scale_cube(
-    cube: np.ndarray, valid: np.ndarray, scaling: tuple[float, float] | None
-) -> np.ndarray:
-    """float32 ``(cube - lo) / (hi - lo)``, 0 at invalid pixels.
-
-    ``scaling`` is ``(lo, hi)``; None takes the valid pixels' min and max.
-    """
-    if scaling is None:
-        pixels = cube[:, valid]
-        scaling = (float(pixels.min()), float(pixels.max()))
-    lo, hi = scaling
-    span = hi - lo if hi > lo else 1.0
-    scaled = cube.astype(np.float32)  # one copy, then in place: a tile can be 300 MB
-    scaled -= np.float32(lo)
-    scaled /= np.float32(span)
-    scaled[:, ~valid] = 0.0
-    return scaled

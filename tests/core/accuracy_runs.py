@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 from superad_geo.evaluation.metrics import roc_auc
+from superad_geo.model.preparation import prepare_cube
 from superad_geo.model.presets import resolve_params
-from superad_geo.model.training import TrainingStep, prepare_cube, train_and_score
+from superad_geo.model.training import TrainingStep, train_and_score
 from superad_geo.scene.io import read_mat
 
 #: The converged schedule of the accuracy tests.

@@ -5,12 +5,10 @@ import json
 import numpy as np
 import pytest
 
+from superad_geo.model.crops import CropWindow, crop_schedule, crop_windows
 from superad_geo.model.scene_training import (
-    CropWindow,
     SceneErrorMap,
     WeightAverage,
-    crop_schedule,
-    crop_windows,
     needs_scene_training,
     score_tile,
     train_scene,
