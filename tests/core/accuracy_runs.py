@@ -24,15 +24,6 @@ from superad_geo.scene.io import read_mat
 #: The converged schedule of the accuracy tests.
 SCHEDULE = {"steps": 200, "lr_step": 20}
 
-SCENES = (
-    "abu-airport-1",
-    "abu-beach-2",
-    "abu-urban-1",
-    "hydice-urban",
-    "pavia-centre",
-    "sandiego",
-)
-
 
 def floor(lowest: float, highest: float) -> float:
     """A test's floor from the spread of many runs: the lowest less half their range."""
