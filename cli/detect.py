@@ -23,7 +23,7 @@ from superad_geo_cli.options import (
     output_opt,
     quantile_opt,
 )
-from superad_geo_cli.progress import format_duration, make_progress
+from superad_geo_cli.progress import Progress, format_duration, format_estimate, make_progress
 
 __all__ = ["detect", "check_mask_options"]
 
@@ -37,6 +37,15 @@ def check_mask_options(mask_out: str | None, quantile: float | None, far: float 
     if mask_out is None and (quantile is not None or far is not None):
         flag = "--quantile" if quantile is not None else "--far"
         raise click.UsageError(f"{flag} only applies with --mask-out PATH")
+
+
+def announce(estimate, progress: Progress, quiet: bool) -> None:
+    """Say which training the run will use and how long it should take, before it starts."""
+    if progress.mode == "json":
+        seconds = round(estimate.seconds, 1)
+        progress.child(training=estimate.training, estimated_seconds=seconds)(0, 1, "estimate")
+    elif not quiet:
+        echo_err(f"estimate: {format_estimate(estimate.training, estimate.seconds)}")
 
 
 @click.command(short_help="Score a scene's pixels for anomalies (writes a score GeoTIFF).")
@@ -85,6 +94,7 @@ def detect(scene: str, output: str, mask_out, quantile, far, **opts) -> None:
             mask_out=mask_out,
             quantile=quantile,
             far=far,
+            on_estimate=lambda estimate: announce(estimate, progress, opts["quiet"]),
         )
     if not opts["quiet"]:
         extra = f" and {mask_out}" if mask_out else ""

@@ -12,6 +12,7 @@ import superad_geo
 from superad_geo import _cli
 from superad_geo_cli.common import resolve_scene_path, run_options, show_warnings
 from superad_geo_cli.options import check_input_path, field_option, progress_opt, quiet_opt
+from superad_geo_cli.progress import format_estimate
 
 __all__ = ["info", "describe_scene"]
 
@@ -27,9 +28,17 @@ def _ranges(numbers: list[int]) -> str:
     return ",".join(out)
 
 
-def describe_scene(path: str, options: superad_geo.DetectOptions) -> dict:
-    """A JSON-ready description of a scene and of the tiles a detect run with ``options`` makes."""
+def describe_scene(
+    path: str, options: superad_geo.DetectOptions, execution: superad_geo.Execution
+) -> dict:
+    """A JSON-ready description of a scene, of the tiles a detect run with ``options`` makes
+    and of its training and estimated time on this machine (None where the method has none)."""
     plan = _cli.plan_scene(path, options, check=False)
+    estimate = (
+        _cli.estimate_run(plan, execution)
+        if plan.detector.check_scene(plan.options, *plan.scene.shape[1:]) is None
+        else None
+    )
     scene, used, tiles = plan.opened, plan.scene, plan.tiles
     all_bands = int(scene.shape[0])
     bad = []
@@ -70,6 +79,8 @@ def describe_scene(path: str, options: superad_geo.DetectOptions) -> dict:
         "overlap": plan.options.overlap,
         "halo": plan.options.halo,
         "tile_grid": list(grid),
+        "training": estimate.training if estimate else None,
+        "estimated_seconds": round(estimate.seconds, 1) if estimate else None,
         "tiles": [
             {
                 "name": t.name,
@@ -97,6 +108,10 @@ def _no_crs(geolocation: str | None) -> str:
 @field_option("bands")
 @field_option("drop_water_bands")
 @field_option("nodata")
+@field_option("preset")
+@field_option("training")
+@field_option("steps")
+@field_option("workers")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @quiet_opt
 @progress_opt
@@ -116,7 +131,7 @@ def info(scene: str, as_json: bool, quiet: bool, progress: str, **opts) -> None:
     """
     scene = resolve_scene_path(scene)
     show_warnings(quiet)
-    d = describe_scene(scene, run_options(opts)[0])
+    d = describe_scene(scene, *run_options(opts))
     if as_json:
         click.echo(json.dumps(d))
         return
@@ -144,5 +159,7 @@ def info(scene: str, as_json: bool, quiet: bool, progress: str, **opts) -> None:
             f"{d['tile_size']} px, overlap {d['overlap']} px, halo {d['halo']} px",
         ),
     ]
+    if d["training"] is not None:
+        lines.append(("detect", format_estimate(d["training"], d["estimated_seconds"])))
     for key, value in lines:
         click.echo(f"{key + ':':<13}{value}")

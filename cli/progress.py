@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-__all__ = ["MODES", "Progress", "format_duration", "make_progress"]
+__all__ = ["MODES", "Progress", "format_duration", "format_estimate", "make_progress"]
 
 #: The reporter's modes (see the module docstring).
 MODES = ("bar", "lines", "json", "none")
@@ -41,6 +41,11 @@ def format_duration(seconds: float) -> str:
     h, rem = divmod(s, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def format_estimate(training: str, seconds: float) -> str:
+    """``("scene", 339)`` → ``'scene training, about 5:39 on this machine'``."""
+    return f"{training} training, about {format_duration(seconds)} on this machine"
 
 
 class Progress:

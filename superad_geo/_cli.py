@@ -19,6 +19,7 @@ _LAZY: dict[str, str] = {
     "options_from": "superad_geo.options",
     "DETECTORS": "superad_geo.detectors",
     "plan_scene": "superad_geo.pipeline.plan",
+    "estimate_run": "superad_geo.pipeline.plan",
     "FINGERPRINT_TAG": "superad_geo.pipeline.fingerprint",
     "file_fingerprint": "superad_geo.pipeline.fingerprint",
     # inputs

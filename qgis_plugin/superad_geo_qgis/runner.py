@@ -289,6 +289,10 @@ def run_command(
         if record.get("stage") and record["stage"] != stage:
             stage = record["stage"]
             feedback.setProgressText(str(stage))
+        if "estimated_seconds" in record:
+            minutes = float(record["estimated_seconds"]) / 60
+            text = f"{record.get('training')} training, about {minutes:.1f} min on this machine"
+            _report(feedback, "pushInfo", text)
         try:
             done, total = float(record["done"]), float(record["total"])
         except (TypeError, ValueError):

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from superad_geo.detectors.base import Detector, SceneSummary, TileScale, WindowReader
+from superad_geo.detectors.base import (
+    Detector,
+    Estimate,
+    SceneSummary,
+    TileScale,
+    WindowReader,
+)
 from superad_geo.errors import OptionError
 from superad_geo.scene.mosaic import (
     background_statistics,
@@ -151,6 +157,34 @@ class SuperAD(Detector):
             "threads": execution.threads,
             "batch_size": execution.batch_size or "auto",
         }
+
+    def estimate(
+        self,
+        options: DetectOptions,
+        execution: Execution,
+        shape: tuple[int, int, int],
+        tiles: Sequence[Tile],
+    ) -> Estimate | None:
+        """The training the run will use and its time, from a training step measured here.
+
+        None on a cluster, whose machines are not this one.
+        """
+        if execution.scheduler is not None:
+            return None
+        from superad_geo.model import cost
+        from superad_geo.model.scene_training import needs_scene_training
+
+        params = _engine_params(options)
+        bands, rows, cols = shape
+        threads = execution.threads or self.default_threads(execution.workers, False)
+        costs = cost.unit_costs(bands, execution.device, threads)
+        tile_pixels = [tile.padded.height * tile.padded.width for tile in tiles]
+        if params["training"] != "tile" and needs_scene_training((rows, cols), params):
+            fit = cost.scene_training_seconds(costs, params, (rows, cols))
+            per_tile = cost.scene_scoring_seconds(costs, params, tile_pixels)
+            return Estimate("scene", fit + per_tile / execution.workers)
+        seconds = cost.tile_training_seconds(costs, params, tile_pixels) / execution.workers
+        return Estimate("tile", seconds)
 
     def default_threads(self, workers: int, distributed: bool) -> int:
         if distributed:

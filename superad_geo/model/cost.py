@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from superad_geo.model.crops import crop_windows
 from superad_geo.model.devices import resolve_device
 
 #: Side of the random cube the unit costs are measured on (scene training's crop).
 PROBE_SIDE = 128
+#: Training steps timed (after two that warm up); their median is the unit.
+PROBE_STEPS = 5
 #: A forward pass without gradients, as a share of a training step.
 FORWARD_SHARE = 1 / 3
 
@@ -37,9 +41,10 @@ class UnitCosts:
 def unit_costs(bands: int, device: str = "cpu", threads: int | None = None) -> UnitCosts:
     """Measure one training step's and one SLIC iteration's seconds per pixel.
 
-    Trains the default network for four steps on a random ``(bands, 128, 128)``
-    cube with ``threads`` torch threads (None: as set) and times the last
-    three; SLIC's cost is timed on the same cube. Cached per process.
+    Trains the default network for seven steps on a random ``(bands, 128, 128)``
+    cube with ``threads`` torch threads (None: as set) and takes the median of
+    the last five (the first two warm up); SLIC's cost is timed on the same
+    cube. Cached per process.
     """
     from superad_geo.model.preparation import prepare_cube
     from superad_geo.model.presets import resolve_params
@@ -48,7 +53,7 @@ def unit_costs(bands: int, device: str = "cpu", threads: int | None = None) -> U
 
     cube = np.random.default_rng(0).random((bands, PROBE_SIDE, PROBE_SIDE), dtype=np.float32)
     pixels = PROBE_SIDE * PROBE_SIDE
-    options = resolve_params("default", steps=4, slic_iterations=10, rx_weight=0)
+    options = resolve_params("default", steps=PROBE_STEPS + 2, slic_iterations=10, rx_weight=0)
     before = torch.get_num_threads()
     if threads:
         torch.set_num_threads(int(threads))
@@ -68,7 +73,7 @@ def unit_costs(bands: int, device: str = "cpu", threads: int | None = None) -> U
         )
     finally:
         torch.set_num_threads(before)
-    step = float(np.median(np.diff(stamps))) / pixels
+    step = float(np.median(np.diff(stamps)[1:])) / pixels  # the first steps warm up
     return UnitCosts(step=step, slic_iteration=slic)
 
 
@@ -85,3 +90,31 @@ def forward_seconds(costs: UnitCosts, pixels: int, passes: int) -> float:
 def slic_seconds(costs: UnitCosts, pixels: int, iterations: int) -> float:
     """Seconds of SLIC over ``pixels`` pixels for ``iterations`` iterations."""
     return costs.slic_iteration * pixels * iterations
+
+
+def tile_training_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence[int]) -> float:
+    """One CPU's seconds to train and segment a fresh network on each tile (``training="tile"``)."""
+    steps, iterations = int(options["steps"]), int(options["slic_iterations"])
+    return sum(
+        training_seconds(costs, pixels, steps) + slic_seconds(costs, pixels, iterations)
+        for pixels in tile_pixels
+    )
+
+
+def scene_training_seconds(costs: UnitCosts, options: dict, shape: tuple[int, int]) -> float:
+    """Seconds to segment scene training's crops once and train the scene network on them."""
+    crops = [w.height * w.width for w in crop_windows(shape, int(options["crop_size"]))]
+    per_step = max(1, int(options["crops_per_step"])) * float(np.mean(crops))
+    iterations = int(options["scene_slic_iterations"])
+    return training_seconds(costs, round(per_step), int(options["steps"])) + slic_seconds(
+        costs, sum(crops), iterations
+    )
+
+
+def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence[int]) -> float:
+    """Seconds to segment each tile and score it with the scene network's forward passes."""
+    iterations, passes = int(options["scene_slic_iterations"]), int(options["inference_passes"])
+    return sum(
+        slic_seconds(costs, pixels, iterations) + forward_seconds(costs, pixels, passes)
+        for pixels in tile_pixels
+    )

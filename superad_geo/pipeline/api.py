@@ -41,13 +41,13 @@ from typing import Any, TypeVar
 import numpy as np
 import xarray as xr
 
-from superad_geo.detectors.base import ProgressCallback
+from superad_geo.detectors.base import Estimate, ProgressCallback
 from superad_geo.errors import InputError
 from superad_geo.evaluation.threshold import threshold_raster
 from superad_geo.files import check_geotiff_output
 from superad_geo.options import DEFAULTS, DetectOptions, Execution, options_from
 from superad_geo.pipeline.fingerprint import FINGERPRINT_TAG
-from superad_geo.pipeline.plan import Run, plan_run
+from superad_geo.pipeline.plan import Run, estimate_run, plan_run
 from superad_geo.pipeline.resume import tile_loader
 from superad_geo.pipeline.tasks import WRITE_ROWS, mosaic_strips, score_tiles
 from superad_geo.scene.geolocation import geolocation_metadata
@@ -208,6 +208,7 @@ def detect_file(
     quantile: float | None = None,
     far: float | None = None,
     keep_work: bool = False,
+    on_estimate: Callable[[Estimate], None] | None = None,
     **keywords: Any,
 ) -> FileResult:
     """Detect anomalies in a raster file and write the score map as a COG.
@@ -232,6 +233,10 @@ def detect_file(
         Threshold rule of the mask (see :mod:`superad_geo.evaluation.threshold`).
     keep_work : bool
         Keep ``<dst>.superad-work/`` after success (it is removed by default).
+    on_estimate : callable, optional
+        Called with the run's :class:`~superad_geo.detectors.base.Estimate` (the
+        training it will use, its wall time on this machine) before any tile is
+        scored, where the detector foresees one.
 
     Finished tiles (and a scene training's network) are kept in
     ``<dst>.superad-work/`` while running: rerun the same command after an
@@ -260,6 +265,8 @@ def detect_file(
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
     run = plan_run(src, options, execution)
+    if on_estimate is not None and (estimate := estimate_run(run.plan, run.execution)):
+        on_estimate(estimate)
     work = Path(os.fspath(dst) + ".superad-work")
     out_dir, _ = score_tiles(run, work, progress)
     write_scores(run, dst, tile_loader(out_dir, {}), work, progress)

@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 from superad_geo.detectors import get_detector
-from superad_geo.detectors.base import Detector
+from superad_geo.detectors.base import Detector, Estimate
 from superad_geo.errors import InputError
 from superad_geo.options import DetectOptions, Execution
 from superad_geo.pipeline.fingerprint import result_fingerprint, source_identity
@@ -205,6 +205,13 @@ def _check_scene(detector: Detector, options: DetectOptions, source: Any, scene:
     problem = detector.check_scene(options, rows, cols)
     if problem is not None:
         raise InputError(f"{name!r} {problem}; use a larger scene or method 'rx'")
+
+
+def estimate_run(plan: ScenePlan, execution: Execution) -> Estimate | None:
+    """The training a run of ``plan`` will use and its wall time on this machine (None: the
+    detector foresees none). Measures a few training steps the first time in a process."""
+    shape = tuple(int(v) for v in plan.scene.shape)
+    return plan.detector.estimate(plan.options, execution, shape, plan.tiles)
 
 
 def plan_run(

@@ -212,6 +212,9 @@ FAKE_CLI = textwrap.dedent(
             done += 1
             time.sleep(0.2)
     scene, output = args[1], args[args.index("-o") + 1]
+    estimate = {"done": 0, "total": 1, "stage": "estimate", "training": "scene",
+                "estimated_seconds": 90.0}
+    print(json.dumps(estimate), file=sys.stderr, flush=True)
     print("Warning: 3 NaN pixels treated as nodata", file=sys.stderr, flush=True)
     for done in range(5):
         print(json.dumps({"done": done, "total": 4, "stage": "tiles"}), file=sys.stderr,

@@ -70,8 +70,9 @@ def test_run_command_reports_progress_and_log(tmp_path):
     feedback = RecordingFeedback()
     runner.run_command([str(fake), "detect", str(scene), "-o", str(tmp_path / "out")], feedback)
     assert (tmp_path / "out").read_bytes() == b"raster"
-    assert feedback.progress == [0.0, 25.0, 50.0, 75.0, 100.0]
-    assert feedback.texts == ["tiles"]
+    assert feedback.progress == [0.0, 0.0, 25.0, 50.0, 75.0, 100.0]
+    assert feedback.texts == ["estimate", "tiles"]
+    assert "scene training, about 1.5 min on this machine" in feedback.console
     assert "Warning: 3 NaN pixels treated as nodata" in feedback.console
     assert not any(line.startswith("{") for line in feedback.console)
 

@@ -1,0 +1,50 @@
+"""What a run will cost, said before it starts: ``info`` and ``detect`` (issue 23, goal 5)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def large_scene(tmp_path_factory, helpers):
+    """A 300 × 300 scene: above the 256² that the default trains per tile."""
+    path = tmp_path_factory.mktemp("estimate") / "large.tif"
+    cube, _ = helpers.make_cube(rows=300, cols=300, bands=8)
+    return helpers.write_tif(path, cube)
+
+
+def info(run, scene, *args: str) -> dict:
+    result = run("info", scene, "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_info_names_the_training_and_its_time(run, large_scene):
+    scene = info(run, large_scene)
+    per_tile = info(run, large_scene, "--training", "tile")
+    rx = info(run, large_scene, "--method", "rx")
+    assert scene["training"] == "scene" and per_tile["training"] == "tile"
+    # a fresh network per tile trains 300² pixels a step, the scene's one a 128² crop
+    assert per_tile["estimated_seconds"] > 3 * scene["estimated_seconds"] > 0
+    assert rx["training"] is None and rx["estimated_seconds"] is None
+
+
+def test_estimate_grows_with_the_steps(run, data_dir):
+    short = info(run, data_dir / "scene.tif", "--steps", "100")["estimated_seconds"]
+    long = info(run, data_dir / "scene.tif", "--steps", "1000")["estimated_seconds"]
+    # training ten times as long; the superpixels cost the same
+    assert 5 * short < long <= 10 * short
+
+
+def test_detect_says_the_estimate_before_it_starts(run, data_dir, tmp_path):
+    args = ("detect", data_dir / "scene.tif", "-o", tmp_path / "scores.tif", "--steps", "2")
+    text = run(*args).stderr
+    assert "estimate: tile training, about " in text
+    assert text.index("estimate:") < text.index("wrote ")
+    lines = run(*args, "--overwrite", "--progress", "json").stderr.splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    first = records[0]
+    assert first["stage"] == "estimate" and first["training"] == "tile"
+    assert first["estimated_seconds"] > 0
