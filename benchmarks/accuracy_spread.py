@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from divergence import PATHS, cpu_model  # noqa: E402
+from divergence import PATHS  # noqa: E402
+from machine import cpu_model  # noqa: E402
 
 SCENES = (
     "abu-airport-1",

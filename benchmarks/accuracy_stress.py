@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import platform
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from machine import cpu_model
 
 from superad_geo import score_cube
 from superad_geo.evaluation.implant import foreign_spectrum, implant_targets
@@ -233,16 +232,6 @@ def leave_one_out(
             f"{aucs[scene][robust]:.4f}  {rx[scene]:.4f}"
         )
     print(f"{'mean':16} {np.mean(held['best']):38.4f} {np.mean(held['robust']):38.4f}")
-
-
-def cpu_model() -> str:
-    """The CPU's model name as lscpu reports it."""
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor()
-    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if "Model name" in line]
-    return names[0] if names else platform.processor()
 
 
 def main() -> None:

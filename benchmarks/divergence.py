@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from machine import cpu_model
 
 HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
 
@@ -103,14 +104,6 @@ def compare(a: dict, b: dict, names: tuple[str, str]) -> None:
             f"{taps_differ[step]:7.1%} {error_gap[step]:9.2e} {a['auc'][step]:10.4f} "
             f"{b['auc'][step]:10.4f}"
         )
-
-
-def cpu_model() -> str:
-    """``lscpu``'s model name."""
-    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def main() -> None:

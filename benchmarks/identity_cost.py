@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from machine import cpu_model
 from rasterio.transform import from_origin
 
 ROWS = COLS = 1000
@@ -65,13 +66,6 @@ def timed(path: Path) -> list[float]:
         [sys.executable, "-c", TIMED, str(path)], capture_output=True, text=True, check=True
     ).stdout
     return [float(line) for line in out.split()]
-
-
-def cpu_model() -> str:
-    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith("Model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main() -> None:

@@ -15,12 +15,11 @@ ranking, so the AUC cannot move; the figures show it does not).
 from __future__ import annotations
 
 import argparse
-import platform
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import torch
+from machine import cpu_model
 
 from superad_geo.evaluation.metrics import roc_auc
 from superad_geo.model.training import score_cube
@@ -35,14 +34,6 @@ from superad_geo.scene.mosaic import (
 )
 
 HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor()
-    return next((s.split(":", 1)[1].strip() for s in out.splitlines() if "Model name" in s), "")
 
 
 def main() -> None:

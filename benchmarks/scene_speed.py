@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from machine import cpu_model
 
 from superad_geo.evaluation.metrics import block_aucs, roc_auc
 
@@ -58,17 +59,6 @@ for steps in (2, 4):
 step = (times[4] - times[2]) / 2
 print(json.dumps({"cpu_per_step_s": step, "fixed_cpu_s": times[2] - 2 * step}))
 """
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown CPU"
-    for line in out.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def measure(scene: str, training: str, steps: int | None) -> dict:

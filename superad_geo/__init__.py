@@ -10,6 +10,13 @@ line reaches the rest through one private facade, :mod:`superad_geo._cli`.)
 
 from __future__ import annotations
 
+import os
+
+# torch's OpenMP threads wait for work passively unless the user chose otherwise: beside busy
+# processes, spinning threads made training 2-9x slower, with bit-identical scores
+# (benchmarks/omp_wait.py). OpenMP reads it when torch loads, which is later (lazy names).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from superad_geo import accessor as _accessor  # noqa: F401  (registers DataArray.superad)
 from superad_geo._lazy import lazy_names
 from superad_geo.errors import (
