@@ -47,7 +47,7 @@ from superad_geo.evaluation.threshold import threshold_raster
 from superad_geo.files import check_geotiff_output
 from superad_geo.options import DEFAULTS, DetectOptions, Execution, options_from
 from superad_geo.pipeline.fingerprint import FINGERPRINT_TAG
-from superad_geo.pipeline.plan import Run, estimate_run, plan_run
+from superad_geo.pipeline.plan import Run, plan_run
 from superad_geo.pipeline.resume import tile_loader
 from superad_geo.pipeline.tasks import WRITE_ROWS, mosaic_strips, score_tiles
 from superad_geo.scene.geolocation import geolocation_metadata
@@ -235,8 +235,9 @@ def detect_file(
         Keep ``<dst>.superad-work/`` after success (it is removed by default).
     on_estimate : callable, optional
         Called with the run's :class:`~superad_geo.detectors.base.Estimate` (the
-        training it will use, its wall time on this machine) before any tile is
-        scored, where the detector foresees one.
+        training it will use, its wall time on this machine) once the pass over
+        the scene has accepted it, before any training, where the detector
+        foresees one.
 
     Finished tiles (and a scene training's network) are kept in
     ``<dst>.superad-work/`` while running: rerun the same command after an
@@ -265,10 +266,8 @@ def detect_file(
     elif quantile is not None or far is not None:
         raise InputError("quantile/far set a mask threshold; give mask_out as well")
     run = plan_run(src, options, execution)
-    if on_estimate is not None and (estimate := estimate_run(run.plan, run.execution)):
-        on_estimate(estimate)
     work = Path(os.fspath(dst) + ".superad-work")
-    out_dir, _ = score_tiles(run, work, progress)
+    out_dir, _ = score_tiles(run, work, progress, on_estimate)
     write_scores(run, dst, tile_loader(out_dir, {}), work, progress)
     mask_path, threshold = None, None
     if mask_out is not None:

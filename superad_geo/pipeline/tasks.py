@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from superad_geo.detectors.base import Detector, ProgressCallback
+from superad_geo.detectors.base import Detector, Estimate, ProgressCallback
 from superad_geo.files import atomic_write
 from superad_geo.pipeline.execute import Executor
-from superad_geo.pipeline.plan import Run
+from superad_geo.pipeline.plan import Run, estimate_run
 from superad_geo.pipeline.prepare import fit_model, prepare_run
 from superad_geo.pipeline.resume import open_work, read_manifest
 from superad_geo.scene.mosaic import blend, normalise
@@ -169,14 +169,20 @@ def mosaic_strips(
 
 
 def score_tiles(
-    run: Run, work: Path | None, progress: ProgressCallback | None
+    run: Run,
+    work: Path | None,
+    progress: ProgressCallback | None,
+    on_estimate: Callable[[Estimate], None] | None = None,
 ) -> tuple[str | None, dict[str, Any]]:
     """Make the pass over the scene, then score every tile not finished yet (resuming from
-    ``work``); the folder of the finished tiles, or their scores in memory without ``work``."""
+    ``work``); the folder of the finished tiles, or their scores in memory without ``work``.
+    ``on_estimate`` gets the run's estimate between the two (:func:`.plan.estimate_run`)."""
     cached = read_manifest(work) if work is not None else None
     executor = Executor(run.execution.scheduler, run.execution.workers)
     try:
         prepare_run(run, executor, cached, progress)
+        if on_estimate is not None and (estimate := estimate_run(run.plan, run.execution)):
+            on_estimate(estimate)
         out_dir = open_work(work, run, cached) if work is not None else None
         with run.detector.threads(run.execution.threads):
             fit_model(run, work, progress)

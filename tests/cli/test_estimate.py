@@ -45,6 +45,7 @@ def test_detect_says_the_estimate_before_it_starts(run, data_dir, tmp_path):
     assert text.index("estimate:") < text.index("wrote ")
     lines = run(*args, "--overwrite", "--progress", "json").stderr.splitlines()
     records = [json.loads(line) for line in lines if line.startswith("{")]
-    first = records[0]
-    assert first["stage"] == "estimate" and first["training"] == "tile"
-    assert first["estimated_seconds"] > 0
+    stages = [record["stage"] for record in records]
+    estimate = records[stages.index("estimate")]
+    assert stages.index("estimate") < stages.index("tiles")  # after the scene's pass, before work
+    assert estimate["training"] == "tile" and estimate["estimated_seconds"] > 0
