@@ -179,7 +179,7 @@ class SuperAD(Detector):
         threads = execution.threads or self.default_threads(execution.workers, False)
         costs = cost.unit_costs(bands, execution.device, threads)
         tile_pixels = [tile.padded.height * tile.padded.width for tile in tiles]
-        if params["training"] != "tile" and needs_scene_training((rows, cols), params):
+        if needs_scene_training((rows, cols), params):
             fit = cost.scene_training_seconds(costs, params, (rows, cols))
             per_tile = cost.scene_scoring_seconds(costs, params, tile_pixels)
             return Estimate("scene", fit + per_tile / execution.workers)
