@@ -81,6 +81,18 @@ SCORINGS: dict[str, dict] = {
         "contrast_power": 0.75,
         "rx_weight": 0.1,
     },
+    **{
+        f"median 21, RX 0.25, standardised {window}": {"standardise_window": window}
+        for window in (15, 21, 31, 51, 101)
+    },
+    **{
+        f"median 21, RX 0.25, standardised {window}, clip {clip}": {
+            "standardise_window": window,
+            "standardise_clip": clip,
+        }
+        for window in (21, 31, 41, 51, 75, 101)
+        for clip in (3.0,)
+    },
 }
 
 
@@ -109,6 +121,8 @@ def train_stress(save: Path, preset: str, steps: int | None, seed: int, abundanc
             device="cpu",
             contrast_window=0,
             smoothing_sigma=0,
+            rx_weight=0,
+            standardise_window=0,
         )
         seconds = time.perf_counter() - start
         np.savez_compressed(
@@ -123,8 +137,13 @@ def train_stress(save: Path, preset: str, steps: int | None, seed: int, abundanc
 
 
 def score(errors: np.ndarray, rx: np.ndarray, scoring: dict) -> np.ndarray:
-    """One scoring of a raw error map (``rx``: the RX scores of the same pixels)."""
-    options = {**{key: resolve_params("default")[key] for key in SCORING_KEYS}, **scoring}
+    """One scoring of a raw error map (``rx``: the RX scores of the same pixels).
+
+    Keys that ``scoring`` leaves out take the default preset's values, except
+    the standardisation, which only the scorings that name it have.
+    """
+    default = {key: resolve_params("default")[key] for key in SCORING_KEYS}
+    options = {**default, "standardise_window": 0, **scoring}
     return anomaly_scores(errors, np.isfinite(errors), **options, rx=rx)
 
 

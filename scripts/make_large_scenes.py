@@ -14,6 +14,13 @@ background each) beside the AUC over the whole scene.
 ``had-mosaic``
     200 × 300 × 200 bands: the six benchmark scenes side by side, 2 rows of 3,
     a scene with several backgrounds.
+``had-regions``
+    320 × 256 × 200 bands: the six benchmark scenes in twelve irregular
+    regions (a seeded Voronoi partition), each region filled with one scene
+    (chosen in turn, under a random flip and quarter turn, mirrored across
+    its edges where the region is larger than the scene), so that no
+    background boundary falls on a grid of any size. No ``BLOCK_SIZE``:
+    its truth carries the region of each pixel instead (``REGIONS`` band 2).
 ``enmap-implants``
     The EnMAP mosaic (``../shared/data/enmap-potsdam/mosaic.vrt``, 192 × 160 × 224,
     with nodata gaps) with implanted targets: a foreign spectrum (the mean
@@ -47,7 +54,7 @@ ENMAP_VRT = ROOT.parent / "shared" / "data" / "enmap-potsdam" / "mosaic.vrt"
 BANDS = 200
 BLOCK = 100
 CRS = "EPSG:32633"
-NAMES = ("grid-1000", "had-mosaic", "enmap-implants")
+NAMES = ("grid-1000", "had-mosaic", "had-regions", "enmap-implants")
 
 
 def benchmark_blocks() -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -111,6 +118,41 @@ def mosaic_scene(blocks) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def regions_scene(
+    blocks, shape: tuple[int, int], regions: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``regions`` Voronoi cells of seeded centres, each filled with one block.
+
+    Returns the cube, its truth and the cell of each pixel.
+    """
+    rng = np.random.default_rng(seed)
+    rows, cols = shape
+    centres = rng.uniform((0, 0), shape, size=(regions, 2))
+    grid = np.stack(np.mgrid[:rows, :cols], axis=-1).astype(float)
+    cells = np.argmin(((grid[:, :, None] - centres) ** 2).sum(axis=-1), axis=-1)
+    cube = np.empty((BANDS, rows, cols), np.float32)
+    truth = np.empty(shape, np.uint8)
+    for cell in range(regions):
+        _, block, block_truth = blocks[cell % len(blocks)]
+        turns, flip = int(rng.integers(4)), bool(rng.integers(2))
+        block, block_truth = np.rot90(block, turns, axes=(1, 2)), np.rot90(block_truth, turns)
+        if flip:
+            block, block_truth = block[:, :, ::-1], block_truth[:, ::-1]
+        offset = rng.integers(0, BLOCK, size=2)
+        # the block mirrored across its edges to the scene's size, shifted by a random offset
+        index = np.ix_(_mirror(rows, offset[0]), _mirror(cols, offset[1]))
+        inside = cells == cell
+        cube[:, inside] = block[:, index[0], index[1]][:, inside]
+        truth[inside] = block_truth[index][inside]
+    return cube, truth, cells.astype(np.uint8)
+
+
+def _mirror(length: int, offset: int) -> np.ndarray:
+    """Indices into a BLOCK-long axis that run back and forth over it, ``length`` of them."""
+    position = (np.arange(length) + offset) % (2 * BLOCK)
+    return np.where(position < BLOCK, position, 2 * BLOCK - 1 - position)
+
+
 def implant_scene(seed: int, targets: int = 40) -> tuple[np.ndarray, np.ndarray, dict]:
     """The EnMAP mosaic with ``targets`` blobs of a foreign spectrum mixed in."""
     with rasterio.open(ENMAP_VRT) as src:
@@ -168,11 +210,14 @@ def write(
     profile=None,
     meta=None,
     block: int | None = None,
+    regions: np.ndarray | None = None,
 ):
     """Write ``<name>.tif`` (tiled, float32) and ``<name>.truth.tif``.
 
     ``block``: the side of the scene's blocks (mosaics of benchmark scenes),
-    kept as the truth's ``BLOCK_SIZE`` tag for per-block AUCs.
+    kept as the truth's ``BLOCK_SIZE`` tag for per-block AUCs; ``regions``:
+    the background region of each pixel, kept as the truth's second band
+    (``REGIONS``) for per-region AUCs.
     """
     out.mkdir(parents=True, exist_ok=True)
     if profile is None:
@@ -203,10 +248,15 @@ def write(
                 if wavelength is not None:
                     dst.update_tags(band, wavelength=wavelength)
             dst.descriptions = meta["names"]
-    with rasterio.open(out / f"{name}.truth.tif", "w", count=1, dtype="uint8", **common) as dst:
-        dst.write(truth.astype(np.uint8)[None])
+    bands = [truth] if regions is None else [truth, regions]
+    with rasterio.open(
+        out / f"{name}.truth.tif", "w", count=len(bands), dtype="uint8", **common
+    ) as dst:
+        dst.write(np.stack(bands).astype(np.uint8))
         if block:
             dst.update_tags(BLOCK_SIZE=block)
+        if regions is not None:
+            dst.update_tags(REGIONS=2)
     print(
         f"{out / name}.tif: {cube.shape[1]}×{cube.shape[2]}×{cube.shape[0]}, "
         f"{int(truth.sum())} anomalous pixels"
@@ -220,11 +270,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     names = args.only or NAMES
-    blocks = benchmark_blocks() if {"grid-1000", "had-mosaic"} & set(names) else []
+    blocks = benchmark_blocks() if {"grid-1000", "had-mosaic", "had-regions"} & set(names) else []
     if "grid-1000" in names:
         write(args.out, "grid-1000", *grid_scene(blocks, 10, args.seed), block=BLOCK)
     if "had-mosaic" in names:
         write(args.out, "had-mosaic", *mosaic_scene(blocks), block=BLOCK)
+    if "had-regions" in names:
+        cube, truth, regions = regions_scene(blocks, (320, 256), 12, args.seed)
+        write(args.out, "had-regions", cube, truth, regions=regions)
     if "enmap-implants" in names:
         cube, truth, meta = implant_scene(args.seed)
         write(args.out, "enmap-implants", cube, truth, meta["profile"], meta)

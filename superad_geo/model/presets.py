@@ -63,6 +63,10 @@ REFERENCE: dict[str, Any] = {
     "smoothing_sigma": 0.0,
     # and multiply by a power of the tile's own RX score (0 = not at all; see blend_rx)
     "rx_weight": 0.0,
+    # and standardise by the median and spread of the scores in windows of this side (0: not)
+    "standardise_window": 0,
+    # ... a second time without the pixels whose first z-score is above this (None: once)
+    "standardise_clip": None,
 }
 
 DEFAULT: dict[str, Any] = {
@@ -73,6 +77,8 @@ DEFAULT: dict[str, Any] = {
     "contrast_window": 21,
     "smoothing_sigma": 0.5,
     "rx_weight": 0.25,
+    "standardise_window": 41,
+    "standardise_clip": 3.0,
     "training": "auto",
     "average_weights": 0.25,
 }

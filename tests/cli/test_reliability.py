@@ -228,7 +228,8 @@ def test_constant_patch_does_not_blow_scores_up(run, tmp_path, helpers):
     assert run("threshold", scores, "-o", mask, "--far", "0.01", "-q").exit_code == 0
     with rasterio.open(scores) as ds, rasterio.open(mask) as m:
         z, flagged = ds.read(1), m.read(1) == 1
-    assert np.nanmax(np.abs(z)) < 50  # was 2.3e5 with the MAD alone
+    # the background stays bounded: was 2.3e5 with the MAD alone (true anomalies may score more)
+    assert np.nanmax(np.abs(z[truth == 0])) < 50
     assert (flagged & (truth == 1)).any()  # the true anomalies are among the flagged
     assert "identical spectrum: a constant patch" in result.stderr
 

@@ -62,11 +62,14 @@ def test_no_seam_on_a_homogeneous_scene():
     assert 0.8 < figure < 1.15
 
     # naive tiling (each tile scaled and scored on its own, hard edges) shows
-    # its seams: measured 1.46
+    # its seams: measured 1.46 (1.22 with the scores standardised, which
+    # evens out part of a seam, so the control leaves that out)
     naive_tiles = tile_windows((128, 128), 64, 0)
     cube = scene.values
     raw = {
-        t.name: score_cube(cube[:, t.window.rows, t.window.cols], preset="fast", steps=2)
+        t.name: score_cube(
+            cube[:, t.window.rows, t.window.cols], preset="fast", steps=2, standardise_window=0
+        )
         for t in naive_tiles
     }
     naive = blend(Window(0, 0, 128, 128), naive_tiles, lambda t: raw[t.name])

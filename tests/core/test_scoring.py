@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from superad_geo import score_cube
+from superad_geo.evaluation.metrics import roc_auc
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.rx import rx_scores
 from superad_geo.model.scoring import (
@@ -11,6 +12,7 @@ from superad_geo.model.scoring import (
     anomaly_scores,
     blend_rx,
     local_contrast,
+    local_standardise,
     smooth_scores,
     tile_rx,
 )
@@ -135,7 +137,8 @@ def test_default_preset_scores_are_the_finished_errors():
     rng = np.random.default_rng(0)
     cube = (rng.normal(1000, 20, (8, 1, 1)) + rng.normal(0, 5, (8, 30, 30))).astype(np.float32)
     options = {"steps": 3, "seed": 0, "device": "cpu"}
-    errors = score_cube(cube, contrast_window=0, smoothing_sigma=0, rx_weight=0, **options)
+    unfinished = {"contrast_window": 0, "smoothing_sigma": 0, "rx_weight": 0}
+    errors = score_cube(cube, **unfinished, standardise_window=0, **options)
     scores = score_cube(cube, **options)
     default = resolve_params("default")
     expected = anomaly_scores(
@@ -144,5 +147,61 @@ def test_default_preset_scores_are_the_finished_errors():
         **{key: default[key] for key in SCORING_KEYS},
         rx=rx_scores(cube),  # RX is the same on the scaled cube the engine sees
     )
-    np.testing.assert_allclose(scores, expected, rtol=1e-4)
+    np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-5)  # z-scores cross 0
     assert not np.allclose(scores, errors, rtol=0.01)
+
+
+def _two_backgrounds(seed=0):
+    """A scene of two backgrounds on different scales, a 2×2 target in each.
+
+    The left background's target sits below most of the right one's pixels.
+    """
+    rng = np.random.default_rng(seed)
+    scores = np.empty((90, 120), dtype=np.float32)
+    scores[:, :60] = rng.normal(1.0, 0.1, (90, 60))
+    scores[:, 60:] = rng.normal(4.0, 0.5, (90, 60))
+    truth = np.zeros(scores.shape, dtype=bool)
+    truth[40:42, 20:22] = truth[40:42, 90:92] = True
+    scores[40:42, 20:22] = 2.0  # ten spreads above its ground, below the right one's median
+    scores[40:42, 90:92] = 9.0
+    return scores, truth
+
+
+def test_standardised_scores_rank_both_targets_above_both_backgrounds():
+    scores, truth = _two_backgrounds()
+    valid = np.ones(scores.shape, dtype=bool)
+    assert roc_auc(scores, truth) < 0.8  # one ROC over both backgrounds ranks them apart
+    standardised = local_standardise(scores, valid, window=21)
+    assert standardised[truth].min() > standardised[~truth].max()
+    # each background on one scale: medians near 0, spreads near 1
+    for ground in (np.s_[:, 5:55], np.s_[:, 65:115]):
+        values = standardised[ground][~truth[ground]]
+        assert abs(np.median(values)) < 0.2
+        assert 0.8 < 1.4826 * np.median(np.abs(values - np.median(values))) < 1.2
+
+
+def test_standardisation_ignores_invalid_pixels_and_fills_empty_windows():
+    scores, truth = _two_backgrounds()
+    valid = np.ones(scores.shape, dtype=bool)
+    valid[:, :30] = False  # windows over the left third hold no valid pixel
+    polluted = np.where(valid, scores, 1e6).astype(np.float32)
+    standardised = local_standardise(polluted, valid, window=21)
+    np.testing.assert_array_equal(standardised[~valid], polluted[~valid])
+    # the values under invalid pixels never enter the statistics
+    clean = local_standardise(scores, valid, window=21)
+    np.testing.assert_array_equal(standardised[valid], clean[valid])
+    assert np.isfinite(standardised[valid]).all()
+    assert standardised[truth & valid].min() > standardised[~truth & valid].max()
+
+
+def test_standardisation_of_a_flat_patch_stays_finite():
+    scores, _ = _two_backgrounds()
+    scores[:, :60] = 1.0  # a flat background: no spread to divide by
+    valid = np.ones(scores.shape, dtype=bool)
+    standardised = local_standardise(scores, valid, window=21)
+    assert np.isfinite(standardised).all()
+    np.testing.assert_allclose(standardised[:, :50], 0.0, atol=1e-6)
+    # too few valid pixels for one window: the scores come back as they are
+    few = np.zeros(scores.shape, dtype=bool)
+    few[0, :10] = True
+    np.testing.assert_array_equal(local_standardise(scores, few, window=21), scores)
