@@ -148,36 +148,44 @@ def measure_alone(
 ) -> tuple[dict, np.ndarray]:
     """A: every source block of a mosaic trained alone by the default, arranged as the mosaic.
 
-    ``sources`` holds ``(cube, scores)`` of the blocks run so far (shared
-    between mosaics of the same scenes); a block that is a flipped or turned
-    copy of one of them takes its scores flipped or turned the same way. The
-    figures add up the runs this mosaic needed.
+    ``sources`` holds ``(cube, scores, figures)`` of the blocks run so far
+    (shared between mosaics of the same scenes); a block that is a flipped or
+    turned copy of one of them takes its scores flipped or turned the same
+    way. The figures add up the runs of the distinct blocks this mosaic holds
+    (those run for an earlier mosaic included: ``new_runs`` counts the others).
     """
     with rasterio.open(SCENES / f"{scene}.tif") as src:
         cube = src.read()
     scores = np.empty(cube.shape[1:], np.float32)
-    figures = {"wall_s": 0.0, "cpu_s": 0.0, "peak_gib": 0.0, "runs": 0}
+    used: dict[int, dict] = {}
+    new_runs = 0
     for top in range(0, cube.shape[1], block):
         for left in range(0, cube.shape[2], block):
             window = np.s_[top : top + block, left : left + block]
             part = cube[(slice(None), *window)]
             found = next(
                 (
-                    transformed(source_scores, turns, flip)
-                    for source, source_scores in sources
+                    (index, transformed(source_scores, turns, flip))
+                    for index, (source, source_scores, _) in enumerate(sources)
                     for turns, flip in TRANSFORMS
                     if np.array_equal(transformed(source, turns, flip), part)
                 ),
                 None,
             )
             if found is None:
-                run, found = measure_block(part, steps)
-                sources.append((part, found))
-                for key in ("wall_s", "cpu_s"):
-                    figures[key] += run[key]
-                figures["peak_gib"] = max(figures["peak_gib"], run["peak_gib"])
-                figures["runs"] += 1
-            scores[window] = found
+                run, part_scores = measure_block(part, steps)
+                sources.append((part, part_scores, run))
+                found = (len(sources) - 1, part_scores)
+                new_runs += 1
+            used[found[0]] = sources[found[0]][2]
+            scores[window] = found[1]
+    figures = {
+        "wall_s": sum(run["wall_s"] for run in used.values()),
+        "cpu_s": sum(run["cpu_s"] for run in used.values()),
+        "peak_gib": max(run["peak_gib"] for run in used.values()),
+        "runs": len(used),
+        "new_runs": new_runs,
+    }
     return figures, scores
 
 
@@ -267,7 +275,7 @@ def main() -> None:
                     continue
                 figures, scores = measure_alone(scene, block, args.steps, sources)
                 figures.update(accuracy(scores, truth, regions))
-                name = f"alone ({figures['runs']} new runs)"
+                name = f"alone ({figures['runs']} runs, {figures['new_runs']} new)"
             else:
                 training = resolved_training(label, truth.shape)
                 name = label if label == training else f"{label} (= {training} here)"

@@ -6,7 +6,7 @@ the ``fast`` schedule (one thread, seed 0). Measured on this project's CPU
 machine (``docs/accuracy.md``): RX 1.000; raw error 0.881; the scoring before
 the RX blend (median 21, power 0.5, σ 0.5) 0.929, more than 0.05 below RX;
 the same with ``rx_weight=0.25`` 1.000 (0.986 with 0.1); the shipped scoring
-(that, then standardised in 41-pixel windows) 1.000, and 0.971 without the RX
+(that, then standardised in 41-pixel windows) 1.000, and 0.948 without the RX
 blend, so the blend is still what keeps the target near RX.
 """
 
