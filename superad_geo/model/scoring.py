@@ -138,7 +138,7 @@ def local_standardise(
     the statistics are taken a second time without the pixels whose first
     z-score exceeds it: a large target would otherwise raise the median and
     spread of its own windows. Invalid pixels come back unchanged, and so does
-    everything when fewer than a box's tenth of pixels are valid.
+    everything when no box holds a tenth of its pixels valid.
 
     Examples
     --------
