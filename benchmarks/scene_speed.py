@@ -29,8 +29,8 @@ times (the fixed cost + the preset's steps × the cost of a step) is printed,
 marked as extrapolated.
 
 ``--curve`` prints the size curve instead: the default on square corners of
-``grid-1000`` of the given sides (wall, CPU s, peak memory, the training
-``auto`` picked, pooled AUC).
+``grid-1000`` of the given sides (the training ``auto`` picked and its
+optimiser steps, wall, CPU s, peak memory, pooled AUC).
 
 \b
     python scripts/make_large_scenes.py
@@ -316,7 +316,7 @@ def size_curve(sides: list[int], steps: int | None) -> None:
     with rasterio.open(SCENES / "grid-1000.tif") as src:
         profile = src.profile
     truth, _, _ = read_truth("grid-1000")
-    print("side | training | wall s | CPU s | peak GiB | AUC")
+    print("side | training | steps | wall s | CPU s | peak GiB | AUC")
     for side in sides:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder, f"corner-{side}.tif")
@@ -328,7 +328,8 @@ def size_curve(sides: list[int], steps: int | None) -> None:
         auc = accuracy(scores, truth[:side, :side], None)["auc"]
         training = resolved_training("default", (side, side))
         print(
-            f"{side}² | {training} | {figures['wall_s']:.0f} | {figures['cpu_s']:.0f} | "
+            f"{side}² | {training} | {training_steps(training, (side, side), steps)} | "
+            f"{figures['wall_s']:.0f} | {figures['cpu_s']:.0f} | "
             f"{figures['peak_gib']:.2f} | {auc:.4f}",
             flush=True,
         )
@@ -342,6 +343,15 @@ def resolved_training(label: str, shape: tuple[int, int]) -> str:
     training = None if label == "default" else label
     options = resolve_params("default", training=training)
     return "scene" if needs_scene_training(shape, options) else "tile"
+
+
+def training_steps(training: str, shape: tuple[int, int], steps: int | None) -> int:
+    """The optimiser steps of ``training`` on ``shape`` (scene training scales them to its area)."""
+    from superad_geo.model.presets import resolve_params
+    from superad_geo.model.scene_training import scene_schedule
+
+    options = resolve_params("default", steps=steps)
+    return int(scene_schedule(shape, options)["steps"] if training == "scene" else options["steps"])
 
 
 if __name__ == "__main__":

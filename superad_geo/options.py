@@ -116,7 +116,8 @@ class DetectOptions:
     )
     steps: int | None = option(
         None,
-        "Training steps: of each tile's network, or of the scene's with scene training "
+        "Training steps: of each tile's network, or, with scene training, per-tile "
+        "training's of a scene up to the preset's scene_training_pixels, in crop steps "
         "[default: the preset's].",
         type=int,
         minimum=1,
@@ -126,8 +127,9 @@ class DetectOptions:
     training: str | None = option(
         None,
         "Super-AD training: one network per tile, one per scene trained on crops across it "
-        "and scoring every tile (a fixed cost per scene), or auto: per tile up to 256 × 256 "
-        "pixels, per scene beyond [default: the preset's].",
+        "and scoring every tile (its steps scaled to the scene's area up to a fixed cost per "
+        "scene), or auto: per tile up to 256 × 256 pixels, per scene beyond [default: the "
+        "preset's].",
         choices=TRAININGS,
         detector="superad",
         label="Training (empty: the preset's)",

@@ -284,11 +284,18 @@ class SuperAD(Detector):
 
     def resources_used(self, state: SuperADRun, execution: Execution) -> dict[str, Any]:
         from superad_geo.model.devices import resolve_device
+        from superad_geo.model.presets import resolve_params
 
         return {
             "device_used": str(resolve_device(state.device)),
             "batch_size_used": int(execution.batch_size),
             "training_used": "scene" if state.network is not None else "tile",
+            # scene training scales its optimiser steps to the scene's area (scene_schedule)
+            "steps_used": int(
+                state.network["options"]["steps"]
+                if state.network is not None
+                else resolve_params(state.preset, steps=state.steps, **state.params)["steps"]
+            ),
         }
 
 

@@ -20,6 +20,7 @@ import torch
 
 from superad_geo.model.crops import crop_windows
 from superad_geo.model.devices import resolve_device
+from superad_geo.model.scene_training import pixels_per_step, scene_schedule
 
 #: Side of the random cube the unit costs are measured on (scene training's crop).
 PROBE_SIDE = 128
@@ -104,11 +105,10 @@ def tile_training_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence
 def scene_training_seconds(costs: UnitCosts, options: dict, shape: tuple[int, int]) -> float:
     """Seconds to segment scene training's crops once and train the scene network on them."""
     crops = [w.height * w.width for w in crop_windows(shape, int(options["crop_size"]))]
-    per_step = max(1, int(options["crops_per_step"])) * float(np.mean(crops))
+    per_step = round(pixels_per_step(shape, options))
     iterations = int(options["scene_slic_iterations"])
-    return training_seconds(costs, round(per_step), int(options["steps"])) + slic_seconds(
-        costs, sum(crops), iterations
-    )
+    steps = int(scene_schedule(shape, options)["steps"])
+    return training_seconds(costs, per_step, steps) + slic_seconds(costs, sum(crops), iterations)
 
 
 def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence[int]) -> float:

@@ -46,6 +46,11 @@ REFERENCE: dict[str, Any] = {
     # from the previous pass's errors, none in the first)
     "crop_size": 128,
     "crops_per_step": 1,
+    # the scene network trains steps × min(scene pixels, scene_training_pixels) pixel-steps
+    # (its optimiser steps and lr_step scaled to match: scene_training.scene_schedule), so a
+    # scene gets the visits per pixel of per-tile training up to that size and a fixed training
+    # time above it; 0: `steps` crop steps whatever the scene's size
+    "scene_training_pixels": 0,
     "crop_cache_mb": 1024,  # crops kept in memory (the rest are read again at each visit)
     "inference_passes": 2,
     # the scene network's weights are the mean of those after each of the last
@@ -80,6 +85,7 @@ DEFAULT: dict[str, Any] = {
     "standardise_window": 41,
     "standardise_clip": 3.0,
     "training": "auto",
+    "scene_training_pixels": 22_500,  # 150²: 1373 steps of 128² crops, 1 Mpx in ~9 min (EPYC)
     "average_weights": 0.25,
 }
 

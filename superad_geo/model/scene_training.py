@@ -182,6 +182,30 @@ def needs_scene_training(shape: tuple[int, int], options: dict[str, Any]) -> boo
     return options["training"] == "scene" or shape[0] * shape[1] > options["tile_training_pixels"]
 
 
+def pixels_per_step(shape: tuple[int, int], options: dict[str, Any]) -> float:
+    """Pixels one optimiser step of scene training trains on a ``(rows, cols)`` scene."""
+    crops = [w.height * w.width for w in crop_windows(shape, int(options["crop_size"]))]
+    return max(1, int(options["crops_per_step"])) * float(np.mean(crops))
+
+
+def scene_schedule(shape: tuple[int, int], options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the optimiser steps and ``lr_step`` of training a ``(rows, cols)`` scene.
+
+    With ``scene_training_pixels`` set, the network trains
+    ``steps × min(rows × cols, scene_training_pixels)`` pixel-steps: as many
+    visits per pixel as per-tile training gives a scene up to that size, and
+    a fixed training time above it. The learning-rate schedule is stretched
+    alike, so it keeps its shape. ``0`` leaves ``steps`` crop steps.
+    """
+    budget = int(options["scene_training_pixels"])
+    if not budget:
+        return options
+    pixel_steps = int(options["steps"]) * min(shape[0] * shape[1], budget)
+    steps = max(1, round(pixel_steps / pixels_per_step(shape, options)))
+    lr_step = max(1, round(int(options["lr_step"]) * steps / int(options["steps"])))
+    return {**options, "steps": steps, "lr_step": lr_step}
+
+
 def train_scene(
     read_crop: CropReader,
     shape: tuple[int, int],
@@ -208,7 +232,8 @@ def train_scene(
         Scene-wide ``(lo, hi)`` mapped to 0 and 1 (one scaling for all crops).
     preset, steps, seed, device, **params
         As for :func:`superad_geo.model.training.score_cube`; ``crop_size``
-        and ``crops_per_step`` set the crops. ``steps`` counts optimiser steps.
+        and ``crops_per_step`` set the crops. The optimiser steps are
+        ``steps``, scaled to the scene's area by :func:`scene_schedule`.
 
     Returns
     -------
@@ -222,7 +247,7 @@ def train_scene(
     NoValidPixelsError
         If a crop has no valid pixel.
     """
-    options = resolve_params(preset, steps=steps, **params)
+    options = scene_schedule(shape, resolve_params(preset, steps=steps, **params))
     torch_device = resolve_device(device)
     segmented = _segment_crops(read_crop, shape, options, scaling, seed)
     if not segmented:

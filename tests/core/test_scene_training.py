@@ -10,6 +10,7 @@ from superad_geo.model.scene_training import (
     SceneErrorMap,
     WeightAverage,
     needs_scene_training,
+    scene_schedule,
     score_tile,
     train_scene,
 )
@@ -36,6 +37,8 @@ def _reader(cube, valid, reads=None):
 
 
 def _train(cube, valid, steps=4, seed=0, reads=None, **params):
+    """Scene training of ``steps`` crop steps (not scaled to the scene's area unless asked)."""
+    params.setdefault("scene_training_pixels", 0)
     scaling = (float(cube.min()), float(cube.max()))
     return train_scene(
         _reader(cube, valid, reads),
@@ -143,6 +146,36 @@ def test_auto_trains_per_tile_up_to_its_pixel_count():
     assert not needs_scene_training((2000, 2000), {**auto, "training": "tile"})
 
 
+def test_scene_steps_give_per_tile_visits_up_to_the_budget_and_fixed_time_beyond():
+    options = {
+        "steps": 1000,
+        "lr_step": 100,
+        "crop_size": 128,
+        "crops_per_step": 1,
+        "scene_training_pixels": 150 * 150,
+    }
+
+    def visits(side):
+        schedule = scene_schedule((side, side), options)
+        return schedule["steps"] * 128 * 128 / side**2, schedule
+
+    assert visits(129)[0] == pytest.approx(1000, rel=0.001)  # 2 × 2 crops of 128² cover 129²
+    assert visits(150)[0] == pytest.approx(1000, rel=0.001)
+    for side in (151, 257, 1000):
+        per_pixel, schedule = visits(side)
+        assert schedule["steps"] == 1373  # 1000 × 150² pixel-steps in 128² crops
+        assert schedule["lr_step"] == 137  # the learning-rate schedule stretched alike
+        assert per_pixel == pytest.approx(1000 * 150**2 / side**2, rel=0.001)
+    assert scene_schedule((1000, 1000), {**options, "scene_training_pixels": 0})["steps"] == 1000
+
+
+def test_scene_training_takes_the_scaled_steps(scene):
+    cube, valid = scene
+    model = _train(cube, valid, steps=2, scene_training_pixels=10**6)
+    expected = round(2 * valid.size / (24 * 24))  # 2 visits per pixel, in 24² crops
+    assert len(model.losses) == model.options["steps"] == expected
+
+
 SMALL = {
     "steps": 3,
     "slic_iterations": 10,
@@ -231,6 +264,9 @@ def test_auto_trains_per_tile_up_to_its_pixel_count_and_per_scene_beyond():
     assert not np.array_equal(by_tile.values, by_scene.values)
     assert json.loads(small.attrs["parameters"])["training_used"] == "tile"
     assert json.loads(large.attrs["parameters"])["training_used"] == "scene"
+    assert json.loads(small.attrs["parameters"])["steps_used"] == 3
+    # 3 steps of the scene's 60 × 72 pixels, in crops of 24²
+    assert json.loads(large.attrs["parameters"])["steps_used"] == round(3 * 60 * 72 / 24**2)
 
 
 def test_an_unknown_training_is_refused():
