@@ -98,6 +98,12 @@ class SuperADRun:
         return {"preset": self.preset, "steps": self.steps, "seed": self.seed,
                 "device": self.device, "scaling": self.scaling, **self.params}  # fmt: skip
 
+    def resolved(self) -> dict[str, Any]:
+        """The engine's parameters: the preset with this run's steps, training and overrides."""
+        from superad_geo.model.presets import resolve_params
+
+        return resolve_params(self.preset, steps=self.steps, training=self.training, **self.params)
+
 
 class SuperAD(Detector):
     """Super-AD (Cui et al. 2025), trained on each tile or once per scene."""
@@ -235,11 +241,9 @@ class SuperAD(Detector):
         """
         if state.training == "tile":
             return {}
-        from superad_geo.model.presets import resolve_params
         from superad_geo.model.scene_training import needs_scene_training, train_scene
 
-        resolved = resolve_params(state.preset, training=state.training, **state.params)
-        if not needs_scene_training(shape, resolved):
+        if not needs_scene_training(shape, state.resolved()):
             return {}
         report = None if progress is None else lambda s, t: progress(s, t, "training")
         model = train_scene(read, shape, progress=report, **state.engine())
@@ -284,7 +288,6 @@ class SuperAD(Detector):
 
     def resources_used(self, state: SuperADRun, execution: Execution) -> dict[str, Any]:
         from superad_geo.model.devices import resolve_device
-        from superad_geo.model.presets import resolve_params
 
         return {
             "device_used": str(resolve_device(state.device)),
@@ -294,7 +297,7 @@ class SuperAD(Detector):
             "steps_used": int(
                 state.network["options"]["steps"]
                 if state.network is not None
-                else resolve_params(state.preset, steps=state.steps, **state.params)["steps"]
+                else state.resolved()["steps"]
             ),
         }
 
