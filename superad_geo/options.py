@@ -144,13 +144,14 @@ class DetectOptions:
     tile_size: int | tuple[int, int] = option(
         512, "Tile side in pixels.", type=int, minimum=16, label="Tile size (pixels)"
     )
-    overlap: int | tuple[int, int] = option(
-        64,
-        "Overlap between neighbouring tiles in pixels.",
+    overlap: int | tuple[int, int] | None = option(
+        None,
+        "Overlap between neighbouring tiles in pixels [default: the detector's; Super-AD: 64 "
+        "when each tile trains its own network, 0 when one network scores the whole scene].",
         type=int,
         minimum=0,
         detector="superad",
-        label="Tile overlap (pixels)",
+        label="Tile overlap (pixels; empty: the detector's)",
     )
     halo: int | None = option(
         None,
@@ -206,12 +207,13 @@ class DetectOptions:
             if not all(_is_int(b) for b in self.bands):
                 raise BandSelectionError(f"bands must be a spec string or ints, got {self.bands!r}")
             object.__setattr__(self, "bands", tuple(int(b) for b in self.bands))
-        for name, what in (("tile_size", "tile size"), ("overlap", "overlap")):
-            object.__setattr__(self, name, _ints(getattr(self, name), what))
+        object.__setattr__(self, "tile_size", _ints(self.tile_size, "tile size"))
         if min(_pair(self.tile_size)) < 1:
             raise TilingError(f"tile size must be >= 1 pixel, got {self.tile_size!r}")
-        if min(_pair(self.overlap)) < 0:
-            raise TilingError(f"overlap must be >= 0, got {self.overlap!r}")
+        if self.overlap is not None:
+            object.__setattr__(self, "overlap", _ints(self.overlap, "overlap"))
+            if min(_pair(self.overlap)) < 0:
+                raise TilingError(f"overlap must be >= 0, got {self.overlap!r}")
         if not _is_int(self.seed) or not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:
             raise OptionError(f"seed must be a 64-bit integer, got {self.seed!r}", option="seed")
         if self.halo is not None:

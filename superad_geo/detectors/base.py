@@ -105,8 +105,11 @@ class Detector:
         """Why a scene of ``rows`` × ``cols`` pixels is too small, or None."""
         return None
 
-    def tiling(self, options: DetectOptions) -> tuple[int | Sequence[int], int]:
-        """``(overlap, halo)`` of the tiles; by default none (each pixel scored alone)."""
+    def tiling(
+        self, options: DetectOptions, shape: tuple[int, int]
+    ) -> tuple[int | Sequence[int], int]:
+        """``(overlap, halo)`` of the tiles of a ``(rows, cols)`` scene; by default none
+        (each pixel scored alone)."""
         return 0, 0
 
     def scaling(self, options: DetectOptions) -> str | tuple[float, float]:

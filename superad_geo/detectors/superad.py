@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 #: plus embedding and head, about 20 pixels).
 RECEPTIVE_FIELD = 20
 
+#: Overlap in pixels of tiles that each train their own network (their seams blended away).
+TILE_OVERLAP = 64
+
 #: Key of the scene network in the model :meth:`SuperAD.fit` learns.
 SCENE_NETWORK = "scene_network"
 
@@ -135,15 +138,23 @@ class SuperAD(Detector):
             return f"is {rows}×{cols} pixels, smaller than the AdaConv window ({window}×{window})"
         return None
 
-    def tiling(self, options: DetectOptions) -> tuple[int | Sequence[int], int]:
-        if options.halo is not None:
-            return options.overlap, options.halo
-        from superad_geo.model.presets import PRESETS
+    def tiling(
+        self, options: DetectOptions, shape: tuple[int, int]
+    ) -> tuple[int | Sequence[int], int]:
+        """The options' overlap and halo, else: tiles that each train a network overlap by
+        :data:`TILE_OVERLAP` to blend away their seams, tiles scored by one scene network
+        not at all (they see their neighbours through the halo); the halo from
+        :func:`default_halo`."""
+        from superad_geo.model.scene_training import needs_scene_training
 
-        size = options.params.get("superpixel_size") or PRESETS.get(options.preset, {}).get(
-            "superpixel_size"
-        )
-        return options.overlap, default_halo(float(size) if size else None)
+        params = _engine_params(options)
+        overlap = options.overlap
+        if overlap is None:
+            overlap = 0 if needs_scene_training(shape, params) else TILE_OVERLAP
+        halo = options.halo
+        if halo is None:
+            halo = default_halo(params["superpixel_size"])
+        return overlap, halo
 
     def scaling(self, options: DetectOptions) -> str | tuple[float, float]:
         if options.scaling is not None:
@@ -183,7 +194,7 @@ class SuperAD(Detector):
         params = _engine_params(options)
         bands, rows, cols = shape
         threads = execution.threads or self.default_threads(execution.workers, False)
-        costs = cost.unit_costs(bands, execution.device, threads)
+        costs = cost.unit_costs(bands, execution.device, threads, cost.scoring_options(params))
         tile_pixels = [tile.padded.height * tile.padded.width for tile in tiles]
         if needs_scene_training((rows, cols), params):
             fit = cost.scene_training_seconds(costs, params, (rows, cols))

@@ -1,11 +1,13 @@
 """What a Super-AD run will cost on this machine: measured unit costs, extrapolated.
 
-Training time grows with pixels × steps; SLIC with pixels × iterations.
-:func:`unit_costs` measures both once per process (a few training steps and
-SLIC iterations on a random 128 × 128 cube of the scene's band count, 2–4 s
-on a 2-core EPYC), and :func:`training_seconds` / :func:`slic_seconds` extrapolate
-them to a run's tiles or crops. A tile's forward pass alone (scene
-training's scoring) is taken as a third of a training step.
+Training time grows with pixels × steps; SLIC with pixels × iterations; the
+scoring chain that turns a tile's errors into scores with its pixels.
+:func:`unit_costs` measures all three once per process (a few training steps,
+SLIC iterations and one scoring on a random 128 × 128 cube of the scene's band
+count, 2–4 s on a 2-core EPYC), and :func:`training_seconds` /
+:func:`slic_seconds` / :func:`finishing_seconds` extrapolate them to a run's
+tiles or crops. A tile's forward pass alone (scene training's scoring) is
+taken as a third of a training step.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,6 +24,7 @@ import torch
 from superad_geo.model.crops import crop_windows
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.scene_training import pixels_per_step, scene_schedule
+from superad_geo.model.scoring import SCORING_KEYS
 
 #: Side of the random cube the unit costs are measured on (scene training's crop).
 PROBE_SIDE = 128
@@ -32,29 +36,43 @@ FORWARD_SHARE = 1 / 3
 
 @dataclass(frozen=True)
 class UnitCosts:
-    """Seconds per pixel of one training step and of one SLIC iteration, on this machine."""
+    """Seconds per pixel of one training step, one SLIC iteration and the scoring chain,
+    on this machine."""
 
     step: float
     slic_iteration: float
+    finishing: float
+
+
+def scoring_options(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The scoring chain's options (those :func:`unit_costs` times it with)."""
+    return tuple((key, options[key]) for key in SCORING_KEYS)
 
 
 @functools.cache
-def unit_costs(bands: int, device: str = "cpu", threads: int | None = None) -> UnitCosts:
-    """Measure one training step's and one SLIC iteration's seconds per pixel.
+def unit_costs(
+    bands: int,
+    device: str = "cpu",
+    threads: int | None = None,
+    scoring: tuple[tuple[str, Any], ...] = (),
+) -> UnitCosts:
+    """Measure one training step's, one SLIC iteration's and the scoring's seconds per pixel.
 
     Trains the default network for seven steps on a random ``(bands, 128, 128)``
     cube with ``threads`` torch threads (None: as set) and takes the median of
     the last five (the first two warm up); SLIC's cost is timed on the same
-    cube. Cached per process.
+    cube, and the scoring chain (:func:`scoring_options`; none given: the
+    default's) on its errors. Cached per process.
     """
     from superad_geo.model.preparation import prepare_cube
     from superad_geo.model.presets import resolve_params
     from superad_geo.model.superpixels import composite, segment
-    from superad_geo.model.training import train_and_score
+    from superad_geo.model.training import finish_scores, train_and_score
 
     cube = np.random.default_rng(0).random((bands, PROBE_SIDE, PROBE_SIDE), dtype=np.float32)
     pixels = PROBE_SIDE * PROBE_SIDE
-    options = resolve_params("default", steps=PROBE_STEPS + 2, slic_iterations=10, rx_weight=0)
+    options = resolve_params("default", steps=PROBE_STEPS + 2, slic_iterations=10)
+    options.update(scoring)
     before = torch.get_num_threads()
     if threads:
         torch.set_num_threads(int(threads))
@@ -65,17 +83,20 @@ def unit_costs(bands: int, device: str = "cpu", threads: int | None = None) -> U
         segment(image, prepared.valid, n_segments=160, compactness=0.01, max_num_iter=10)
         slic = (time.perf_counter() - start) / (10 * pixels)
         stamps: list[float] = []
-        train_and_score(
+        errors = train_and_score(
             [prepared],
-            options,
+            {**options, **dict.fromkeys(SCORING_KEYS, 0), "standardise_clip": None},
             seeds=[0],
             device=resolve_device(device),
             progress=lambda done, total: stamps.append(time.perf_counter()),
         )
+        start = time.perf_counter()
+        finish_scores(errors, [prepared], options)
+        finishing = (time.perf_counter() - start) / pixels
     finally:
         torch.set_num_threads(before)
     step = float(np.median(np.diff(stamps)[1:])) / pixels  # the first steps warm up
-    return UnitCosts(step=step, slic_iteration=slic)
+    return UnitCosts(step=step, slic_iteration=slic, finishing=finishing)
 
 
 def training_seconds(costs: UnitCosts, pixels: int, steps: int) -> float:
@@ -93,11 +114,18 @@ def slic_seconds(costs: UnitCosts, pixels: int, iterations: int) -> float:
     return costs.slic_iteration * pixels * iterations
 
 
+def finishing_seconds(costs: UnitCosts, pixels: int) -> float:
+    """Seconds of turning ``pixels`` pixels' errors into scores."""
+    return costs.finishing * pixels
+
+
 def tile_training_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence[int]) -> float:
     """One CPU's seconds to train and segment a fresh network on each tile (``training="tile"``)."""
     steps, iterations = int(options["steps"]), int(options["slic_iterations"])
     return sum(
-        training_seconds(costs, pixels, steps) + slic_seconds(costs, pixels, iterations)
+        training_seconds(costs, pixels, steps)
+        + slic_seconds(costs, pixels, iterations)
+        + finishing_seconds(costs, pixels)
         for pixels in tile_pixels
     )
 
@@ -115,6 +143,8 @@ def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence
     """Seconds to segment each tile and score it with the scene network's forward passes."""
     iterations, passes = int(options["scene_slic_iterations"]), int(options["inference_passes"])
     return sum(
-        slic_seconds(costs, pixels, iterations) + forward_seconds(costs, pixels, passes)
+        slic_seconds(costs, pixels, iterations)
+        + forward_seconds(costs, pixels, passes)
+        + finishing_seconds(costs, pixels)
         for pixels in tile_pixels
     )

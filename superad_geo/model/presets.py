@@ -85,7 +85,7 @@ DEFAULT: dict[str, Any] = {
     "standardise_window": 41,
     "standardise_clip": 3.0,
     "training": "auto",
-    "scene_training_pixels": 22_500,  # 150²: 1373 steps of 128² crops, 1 Mpx in ~9 min (EPYC)
+    "scene_training_pixels": 22_500,  # 150²: 1373 steps of 128² crops, 1 Mpx in ~8.5 min (EPYC)
     "average_weights": 0.25,
 }
 

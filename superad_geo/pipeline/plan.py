@@ -94,10 +94,10 @@ class Run:
         return self.stats.fill[self.stats.keep]
 
 
-def resolve(options: DetectOptions) -> DetectOptions:
-    """``options`` with the detector's overlap, halo and scaling filled in."""
+def resolve(options: DetectOptions, shape: tuple[int, int]) -> DetectOptions:
+    """``options`` with the detector's overlap, halo and scaling for a ``(rows, cols)`` scene."""
     detector = get_detector(options.method)
-    overlap, halo = detector.tiling(options)
+    overlap, halo = detector.tiling(options, shape)
     return dataclasses.replace(
         options, overlap=overlap, halo=halo, scaling=detector.scaling(options)
     )
@@ -111,8 +111,8 @@ def tile_plan(scene: xr.DataArray, options: DetectOptions) -> tuple[DetectOption
     TilingError
         If the tile size, overlap and halo make no tiling of this scene.
     """
-    resolved = resolve(options)
     shape = (scene.sizes["y"], scene.sizes["x"])
+    resolved = resolve(options, shape)
     tiles = tile_windows(
         shape,
         resolved.tile_size,

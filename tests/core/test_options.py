@@ -84,6 +84,20 @@ def test_the_detector_decides_the_tiling(unread_scene):
     assert coarse.halo == 60
 
 
+def test_tiles_scored_by_one_scene_network_do_not_overlap(unread_scene):
+    """Tiles that train their own networks overlap to blend their seams; tiles of one scene
+    network need only the halo, unless the overlap is chosen."""
+    tiling = {}
+    for training, overlap in (("tile", None), ("scene", None), ("scene", 16)):
+        options = DetectOptions(training=training, overlap=overlap, tile_size=128)
+        resolved, tiles = tile_plan(unread_scene, options)
+        tiling[training, overlap] = (resolved.overlap, len(tiles))
+    assert tiling == {("tile", None): (64, 9), ("scene", None): (0, 4), ("scene", 16): (16, 4)}
+    large, _ = make_scene((257, 257), 3, seed=1)  # above 256²: "auto" trains one network
+    assert tile_plan(large, DetectOptions())[0].overlap == 0
+    assert tile_plan(large, DetectOptions(training="tile"))[0].overlap == 64
+
+
 def test_every_registered_detector_fills_the_seam():
     from superad_geo.detectors import DETECTORS, Detector
 
