@@ -52,22 +52,22 @@ def scoring_options(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
 @functools.cache
 def unit_costs(
     bands: int,
-    device: str = "cpu",
-    threads: int | None = None,
-    scoring: tuple[tuple[str, Any], ...] = (),
+    device: str,
+    threads: int | None,
+    scoring: tuple[tuple[str, Any], ...],
 ) -> UnitCosts:
     """Measure one training step's, one SLIC iteration's and the scoring's seconds per pixel.
 
     Trains the default network for seven steps on a random ``(bands, 128, 128)``
     cube with ``threads`` torch threads (None: as set) and takes the median of
     the last five (the first two warm up); SLIC's cost is timed on the same
-    cube, and the scoring chain (:func:`scoring_options`; none given: the
-    default's) on its errors. Cached per process.
+    cube, and the ``scoring`` chain (:func:`scoring_options`) that ends the
+    training on its errors. Cached per process.
     """
     from superad_geo.model.preparation import prepare_cube
     from superad_geo.model.presets import resolve_params
     from superad_geo.model.superpixels import composite, segment
-    from superad_geo.model.training import finish_scores, train_and_score
+    from superad_geo.model.training import train_and_score
 
     cube = np.random.default_rng(0).random((bands, PROBE_SIDE, PROBE_SIDE), dtype=np.float32)
     pixels = PROBE_SIDE * PROBE_SIDE
@@ -83,16 +83,15 @@ def unit_costs(
         segment(image, prepared.valid, n_segments=160, compactness=0.01, max_num_iter=10)
         slic = (time.perf_counter() - start) / (10 * pixels)
         stamps: list[float] = []
-        errors = train_and_score(
+        train_and_score(
             [prepared],
-            {**options, **dict.fromkeys(SCORING_KEYS, 0), "standardise_clip": None},
+            options,
             seeds=[0],
             device=resolve_device(device),
             progress=lambda done, total: stamps.append(time.perf_counter()),
         )
-        start = time.perf_counter()
-        finish_scores(errors, [prepared], options)
-        finishing = (time.perf_counter() - start) / pixels
+        # after the last step's progress, the training only turns its errors into scores
+        finishing = (time.perf_counter() - stamps[-1]) / pixels
     finally:
         torch.set_num_threads(before)
     step = float(np.median(np.diff(stamps)[1:])) / pixels  # the first steps warm up
