@@ -134,6 +134,16 @@ class DetectOptions:
         detector="superad",
         label="Training (empty: the preset's)",
     )
+    background_types: int | None = option(
+        None,
+        "Super-AD scene training: one network per background type, this many spectral types "
+        "(k-means of the smoothed spectra), each scoring its own pixels; 0: one network for "
+        "the scene [default: the preset's].",
+        type=int,
+        minimum=0,
+        detector="superad",
+        label="Background types (empty: the preset's)",
+    )
     seed: int = option(
         0,
         "Random seed of the network's initialisation.",

@@ -68,13 +68,21 @@ def default_halo(superpixel_size: float | None = 100) -> int:
     return RECEPTIVE_FIELD + math.ceil(2 * math.sqrt(float(superpixel_size)))
 
 
+def _chosen_params(options: DetectOptions) -> dict[str, Any]:
+    """The engine parameters ``options`` set: the fields that are parameters, and ``params``."""
+    chosen = {
+        "steps": options.steps,
+        "training": options.training,
+        "background_types": options.background_types,
+    }
+    return {**chosen, **options.params}
+
+
 def _engine_params(options: DetectOptions) -> dict[str, Any]:
     from superad_geo.model.presets import resolve_params
 
     try:
-        return resolve_params(
-            options.preset, steps=options.steps, training=options.training, **options.params
-        )
+        return resolve_params(options.preset, **_chosen_params(options))
     except (ValueError, TypeError) as exc:
         raise OptionError(str(exc)) from None
 
@@ -170,6 +178,7 @@ class SuperAD(Detector):
             "seed": options.seed,
             "device": execution.device,
             "training": _engine_params(options)["training"],
+            "background_types": _engine_params(options)["background_types"],
             "params": dict(options.params),
             "threads": execution.threads,
             "batch_size": execution.batch_size or "auto",
@@ -233,13 +242,15 @@ class SuperAD(Detector):
         self, options: DetectOptions, execution: Execution, scene: SceneSummary
     ) -> SuperADRun:
         wavelengths = {"wavelengths": scene.wavelengths} if scene.wavelengths else {}
+        types = options.background_types
+        chosen = {"background_types": types} if types is not None else {}
         return SuperADRun(
             preset=options.preset,
             steps=options.steps,
             seed=options.seed,
             device=execution.device,
             training=_engine_params(options)["training"],
-            params={**dict(options.params), **wavelengths},
+            params={**chosen, **dict(options.params), **wavelengths},
             scaling=scene.scaling,
             threads=int(execution.threads or 0),
         )

@@ -139,11 +139,16 @@ def scene_training_seconds(costs: UnitCosts, options: dict, shape: tuple[int, in
 
 
 def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence[int]) -> float:
-    """Seconds to segment each tile and score it with the scene network's forward passes."""
+    """Seconds to segment each tile and score it with the scene network's forward passes.
+
+    With ``background_types`` K, each type's network runs over the whole tile
+    and its scores are finished there: at most K times the passes and the
+    finishing (a tile that holds every type).
+    """
     iterations, passes = int(options["scene_slic_iterations"]), int(options["inference_passes"])
+    networks = max(1, int(options["background_types"]))
     return sum(
         slic_seconds(costs, pixels, iterations)
-        + forward_seconds(costs, pixels, passes)
-        + finishing_seconds(costs, pixels)
+        + networks * (forward_seconds(costs, pixels, passes) + finishing_seconds(costs, pixels))
         for pixels in tile_pixels
     )

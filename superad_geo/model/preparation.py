@@ -16,7 +16,8 @@ class PreparedCube:
     """A cube ready for training: scaled, masked and cut into superpixels."""
 
     scaled: np.ndarray
-    """float32 ``(band, y, x)`` in [0, 1]; invalid pixels are 0."""
+    """float32 ``(band, y, x)`` in [0, 1]; 0 at invalid pixels (except a region's, see
+    :func:`segment_cube`)."""
     valid: np.ndarray
     """Boolean ``(y, x)``."""
     labels: np.ndarray
@@ -33,8 +34,16 @@ def prepare_cube(
 ) -> PreparedCube:
     """Validate, scale and segment ``cube`` (band, y, x) as ``options`` say."""
     cube = np.asarray(cube)
-    valid = _validity(cube, mask, options["window"])
-    scaled = scale_cube(cube, valid, scaling)
+    valid = valid_pixels(cube, mask, options["window"])
+    return segment_cube(scale_cube(cube, valid, scaling), valid, options)
+
+
+def segment_cube(scaled: np.ndarray, valid: np.ndarray, options: dict[str, Any]) -> PreparedCube:
+    """Cut the ``valid`` pixels of a scaled cube into superpixels as ``options`` say.
+
+    ``scaled`` is kept as it is: pixels outside ``valid`` need not be 0 (a
+    region of a cube shares the cube's array).
+    """
     image = composite(scaled, valid, options["composite"], options.get("wavelengths"))
     n_segments = options["n_segments"] or round(int(valid.sum()) / options["superpixel_size"])
     labels, count = segment(
@@ -47,7 +56,16 @@ def prepare_cube(
     return PreparedCube(scaled, valid, labels, count)
 
 
-def _validity(cube: np.ndarray, mask: np.ndarray | None, window: int) -> np.ndarray:
+def valid_pixels(cube: np.ndarray, mask: np.ndarray | None, window: int) -> np.ndarray:
+    """Boolean ``(y, x)``: finite in every band and inside ``mask``.
+
+    Raises
+    ------
+    InputError
+        If ``cube`` is not ``(band, y, x)`` or is smaller than the AdaConv ``window``.
+    NoValidPixelsError
+        If no pixel is valid.
+    """
     if cube.ndim != 3:
         raise InputError(f"expected a (band, y, x) cube, got an array of shape {cube.shape}")
     _, height, width = cube.shape

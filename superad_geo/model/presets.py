@@ -59,6 +59,10 @@ REFERENCE: dict[str, Any] = {
     # SLIC iterations of the crops and tiles of scene training (a 592² tile takes ~40 s of one
     # core at 1000; scene training scores megapixels, per-tile training ~0.01 of them per minute)
     "scene_slic_iterations": 100,
+    # scene training (ours): one network per background type, this many k-means types of the
+    # scene's smoothed spectra, each trained on the crops holding it and scoring its own pixels
+    # (superad_geo.model.background_types); 0 or 1: one network for the scene
+    "background_types": 0,
     # scoring: average the error maps (each over its mean) of the last N steps (1 = last)
     "score_average": 1,
     # then (superad_geo.model.scoring) divide by the moving median score over a window of this
@@ -85,8 +89,10 @@ DEFAULT: dict[str, Any] = {
     "standardise_window": 41,
     "standardise_clip": 3.0,
     "training": "auto",
-    "scene_training_pixels": 22_500,  # 150²: 1373 steps of 128² crops, 1 Mpx in ~8.5 min (EPYC)
+    # ≈134²: 1098 steps of 128² crops shared by 6 types' networks, 1 Mpx in ~9.6 min (EPYC)
+    "scene_training_pixels": 18_000,
     "average_weights": 0.25,
+    "background_types": 6,
 }
 
 FAST: dict[str, Any] = {

@@ -14,7 +14,12 @@ training cost is fixed per scene instead:
 3. a scene-wide error map, written where each crop was, gives AdaConv its
    taps at the crop's next visit (the first visit of a region has none and
    skips stack A, as the reference's first step);
-4. each tile is then scored by the trained network alone: a first forward
+4. with ``background_types`` K, the scene's pixels are first cut into K
+   spectral types (:mod:`.background_types`), and one network per type
+   trains on the crops that hold it, its loss and superpixels on the type's
+   pixels only; the steps are shared among the networks;
+5. each tile is then scored by the trained network alone (each type's
+   pixels by their type's network, among the tile's pixels of the type): a first forward
    pass without taps gives an error map, each further pass takes its taps
    from the previous pass's errors, and the last pass's squared error is
    finished into scores as per-tile training's are (:mod:`.scoring`).
@@ -22,7 +27,7 @@ training cost is fixed per scene instead:
 The scene is never read whole: crops come from a reader callable, tiles are
 scored one at a time, and memory is bounded by the tile, the crop cache
 (``crop_cache_mb``: crops beyond it are read again at each visit) and the
-one-band scene error map.
+one-band scene error map of each network.
 """
 
 from __future__ import annotations
@@ -36,15 +41,18 @@ import torch
 
 from superad_geo.errors import NoValidPixelsError
 from superad_geo.model.adaconv import select_taps
+from superad_geo.model.background_types import BackgroundTypes, sample_spectra
 from superad_geo.model.crops import CropReader, CropWindow, crop_schedule, crop_windows
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.mining import background_mask, pixel_loss
 from superad_geo.model.network import SuperADNet
-from superad_geo.model.preparation import PreparedCube, prepare_cube, scale_cube
+from superad_geo.model.preparation import PreparedCube, scale_cube, segment_cube, valid_pixels
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.training import finish_scores, new_network, new_optimiser
 
 ProgressCallback = Callable[[int, int], None]
+#: A crop trains a type's network where it holds at least this many of the type's pixels.
+MIN_REGION_PIXELS = 64
 
 
 class SceneErrorMap:
@@ -79,26 +87,35 @@ class SceneErrorMap:
 
 @dataclass
 class SceneModel:
-    """A network trained on a scene's crops, with what scoring its tiles needs."""
+    """The networks trained on a scene's crops, with what scoring its tiles needs.
 
-    network: SuperADNet
+    One network, or one per background type (``types``) when the options ask
+    for ``background_types``.
+    """
+
+    networks: list[SuperADNet]
+    types: BackgroundTypes | None
+    """The scene's background types; None: one network for every pixel."""
     options: dict[str, Any]
     scaling: tuple[float, float]
     device: torch.device
     losses: list[float]
-    """The training loss of every step."""
-    errors: SceneErrorMap | None
-    """The scene error map at the end of training (covers the scene: the crops do)."""
+    """The training loss of every step (of each network in turn)."""
+    errors: list[SceneErrorMap] | None
+    """Each network's scene error map at the end of training (None once restored)."""
 
     def state(self) -> dict[str, Any]:
         """A picklable state without torch objects (for tile tasks on other workers).
 
-        The scene error map is left out; :meth:`from_state` restores the rest.
+        The scene error maps are left out; :meth:`from_state` restores the rest.
         """
-        weights = self.network.state_dict()
         return {
-            "weights": {name: value.detach().cpu().numpy() for name, value in weights.items()},
-            "bands": self.network.bands,
+            "weights": [
+                {name: value.detach().cpu().numpy() for name, value in net.state_dict().items()}
+                for net in self.networks
+            ],
+            "types": None if self.types is None else self.types.state(),
+            "bands": self.networks[0].bands,
             "options": dict(self.options),
             "scaling": tuple(self.scaling),
             "losses": list(self.losses),
@@ -108,10 +125,14 @@ class SceneModel:
     def from_state(cls, state: dict[str, Any], device: str = "auto") -> SceneModel:
         """The model of a :meth:`state`, on ``device``."""
         torch_device = resolve_device(device)
-        network = new_network([0], state["bands"], state["options"], torch_device)
-        weights = {name: torch.from_numpy(value) for name, value in state["weights"].items()}
-        network.load_state_dict(weights)
-        return cls(network, state["options"], state["scaling"], torch_device, state["losses"], None)
+        networks = []
+        for weights in state["weights"]:
+            network = new_network([0], state["bands"], state["options"], torch_device)
+            network.load_state_dict({name: torch.from_numpy(v) for name, v in weights.items()})
+            networks.append(network)
+        types = None if state["types"] is None else BackgroundTypes.from_state(state["types"])
+        options, scaling, losses = state["options"], state["scaling"], state["losses"]
+        return cls(networks, types, options, scaling, torch_device, losses, None)
 
 
 @dataclass
@@ -126,9 +147,13 @@ class _CropInputs:
 
     @classmethod
     def build(cls, prepared: PreparedCube, device: torch.device) -> _CropInputs:
+        """The inputs of ``prepared``, 0 outside its valid pixels (a region's cube is shared)."""
         cube = torch.from_numpy(np.ascontiguousarray(prepared.scaled)).to(device)[None]
+        valid_map = torch.from_numpy(prepared.valid).to(device)
+        if not prepared.valid.all():
+            cube = cube.where(valid_map, 0.0)
         padded = SuperADNet.pad_input(cube)
-        valid = torch.from_numpy(prepared.valid.reshape(-1)).to(device)
+        valid = valid_map.reshape(-1)
         return cls(
             padded=padded,
             target=padded[..., 1:-1, 1:-1],
@@ -202,8 +227,7 @@ def scene_schedule(shape: tuple[int, int], options: dict[str, Any]) -> dict[str,
         return options
     pixel_steps = int(options["steps"]) * min(shape[0] * shape[1], budget)
     steps = max(1, round(pixel_steps / pixels_per_step(shape, options)))
-    lr_step = max(1, round(int(options["lr_step"]) * steps / int(options["steps"])))
-    return {**options, "steps": steps, "lr_step": lr_step}
+    return {**options, **_stretched(options, steps)}
 
 
 def train_scene(
@@ -218,7 +242,7 @@ def train_scene(
     progress: ProgressCallback | None = None,
     **params: Any,
 ) -> SceneModel:
-    """Train one Super-AD network on crops of a ``(rows, cols)`` scene.
+    """Train a Super-AD network on crops of a ``(rows, cols)`` scene (one per background type).
 
     Parameters
     ----------
@@ -233,7 +257,9 @@ def train_scene(
     preset, steps, seed, device, **params
         As for :func:`superad_geo.model.training.score_cube`; ``crop_size``
         and ``crops_per_step`` set the crops. The optimiser steps are
-        ``steps``, scaled to the scene's area by :func:`scene_schedule`.
+        ``steps``, scaled to the scene's area by :func:`scene_schedule`;
+        with ``background_types``, shared among the types' networks in
+        proportion to the crops that hold each type.
 
     Returns
     -------
@@ -249,28 +275,58 @@ def train_scene(
     """
     options = scene_schedule(shape, resolve_params(preset, steps=steps, **params))
     torch_device = resolve_device(device)
-    segmented = _segment_crops(read_crop, shape, options, scaling, seed)
-    if not segmented:
+    windows = crop_windows(shape, int(options["crop_size"]), seed)
+    types = _fit_types(read_crop, windows, options, scaling, seed)
+    regions = _segment_crops(read_crop, windows, options, scaling, types)
+    if types is not None:  # a type no crop holds enough of joins its nearest
+        types = types.subset([bool(region_crops) for region_crops in regions])
+        regions = [region_crops for region_crops in regions if region_crops]
+    if not any(regions):
         raise NoValidPixelsError("the scene has no valid pixel (all masked, NaN or nodata)")
-    bands = segmented[0][1].scaled.shape[0]
-    network = new_network([seed], bands, options, torch_device)
+    bands = regions[0][0][1].scaled.shape[0]
+    shares = _shared_steps(int(options["steps"]), [len(region_crops) for region_crops in regions])
+    networks, error_maps, losses = [], [], []
+    for region_crops, region_steps in zip(regions, shares, strict=True):
+        region_options = {**options, **_stretched(options, region_steps)}
+        report = None if progress is None else _offset(progress, len(losses), sum(shares))
+        network = new_network([seed], bands, region_options, torch_device)
+        error_map = SceneErrorMap(shape)
+        losses += _train_network(
+            network, region_crops, error_map, read_crop, scaling, region_options, seed, report
+        )
+        networks.append(network)
+        error_maps.append(error_map)
+    return SceneModel(networks, types, options, scaling, torch_device, losses, error_maps)
+
+
+def _train_network(
+    network: SuperADNet,
+    crops: list[tuple[CropWindow, PreparedCube]],
+    errors: SceneErrorMap,
+    read_crop: CropReader,
+    scaling: tuple[float, float],
+    options: dict[str, Any],
+    seed: int,
+    progress: ProgressCallback | None,
+) -> list[float]:
+    """Train ``network`` on ``crops`` for the options' steps; the loss of every step."""
+    device = next(network.parameters()).device
     optimiser, schedule = new_optimiser(network, options)
-    errors = SceneErrorMap(shape)
     per_step = max(1, int(options["crops_per_step"]))
     total = int(options["steps"])
-    visits = crop_schedule(len(segmented), total * per_step, seed)
+    visits = crop_schedule(len(crops), total * per_step, seed)
     losses = []
     averaging_from = total - round(float(options["average_weights"]) * total)
     averaged = WeightAverage(network)
     for step in range(total):
         step_loss = 0.0
         for _ in range(per_step):
-            window, prepared = segmented[next(visits)]
+            window, prepared = crops[next(visits)]
             if not prepared.scaled.size:  # beyond the cache: read again
                 cube, _ = read_crop(window)
                 prepared = replace(prepared, scaled=scale_cube(cube, prepared.valid, scaling))
-            crop = _CropInputs.build(prepared, torch_device)
-            taps = errors.taps(window, options["kernel"], options["window"], torch_device)
+            crop = _CropInputs.build(prepared, device)
+            taps = errors.taps(window, options["kernel"], options["window"], device)
             error = crop.residual(network, taps).abs().mean(dim=1)
             loss = _mined_loss(error, crop, options) / per_step
             loss.backward()
@@ -286,7 +342,7 @@ def train_scene(
         if progress is not None:
             progress(step + 1, total)
     averaged.load_into(network)
-    return SceneModel(network, options, scaling, torch_device, losses, errors)
+    return losses
 
 
 def score_tile(
@@ -297,86 +353,166 @@ def score_tile(
     window: CropWindow | None = None,
     passes: int | None = None,
 ) -> np.ndarray:
-    """Score a tile ``(band, y, x)`` with a scene's trained network.
+    """Score a tile ``(band, y, x)`` with a scene's trained network(s).
 
+    With background types, each type's pixels are scored by that type's
+    network among the tile's pixels of the type, as a tile of their own.
     With the tile's ``window`` in the scene (and the model's scene error
-    map), the first forward pass takes its AdaConv taps from that map; else it
-    runs without taps (stack A skipped). Each of the ``passes`` (default the
-    ``inference_passes`` option) after the first takes its taps from the
-    previous pass's errors.
+    maps), the first forward pass takes its AdaConv taps from those maps;
+    else it runs without taps (stack A skipped). Each of the ``passes``
+    (default the ``inference_passes`` option) after the first takes its taps
+    from the previous pass's errors.
 
     Returns float32 ``(y, x)`` scores, finished as per-tile training's
     (:func:`superad_geo.model.training.finish_scores`); NaN at invalid pixels.
     """
     options = model.options
-    kernel, size = options["kernel"], options["window"]
-    prepared = _prepare(cube, options, mask, model.scaling)
-    tile = _CropInputs.build(prepared, model.device)
-    height, width = prepared.valid.shape
-    invalid = torch.from_numpy(~prepared.valid).to(model.device)
+    cube = np.asarray(cube)
+    valid = valid_pixels(cube, mask, options["window"])
+    scaled = scale_cube(cube, valid, model.scaling)
+    segmenting = _segmenting(options)
+    labels = _network_of(model.types, scaled, valid)
+    passes = int(options["inference_passes"] if passes is None else passes)
     from_map = window is not None and model.errors is not None
-    taps = model.errors.taps(window, kernel, size, model.device) if from_map else None
+    scores = np.full(valid.shape, np.nan, dtype=np.float32)
+    for kind in np.unique(labels[valid]):
+        region = labels == kind
+        prepared = segment_cube(scaled, region, segmenting)
+        error_map = model.errors[kind] if from_map else None
+        errors = _squared_errors(model.networks[kind], prepared, model.device, passes, options,
+                                 taps_from=(error_map, window))  # fmt: skip
+        scores[region] = finish_scores(errors, [prepared], options)[0][region]
+    return scores
+
+
+def _squared_errors(
+    network: SuperADNet,
+    prepared: PreparedCube,
+    device: torch.device,
+    passes: int,
+    options: dict[str, Any],
+    taps_from: tuple[SceneErrorMap | None, CropWindow | None],
+) -> np.ndarray:
+    """float32 ``(1, y, x)`` mean squared reconstruction error of ``passes`` forward passes."""
+    kernel, size = options["kernel"], options["window"]
+    tile = _CropInputs.build(prepared, device)
+    height, width = prepared.valid.shape
+    invalid = torch.from_numpy(~prepared.valid).to(device)
+    error_map, window = taps_from
+    taps = None if error_map is None else error_map.taps(window, kernel, size, device)
     with torch.no_grad():
-        for _ in range(max(1, int(options["inference_passes"] if passes is None else passes))):
-            residual = tile.residual(model.network, taps)
+        for _ in range(max(1, passes)):
+            residual = tile.residual(network, taps)
             bands = residual.shape[1]
             # norms rather than abs()/pow(): no tile-sized temporary (a 592² tile is 280 MB)
             error = torch.linalg.vector_norm(residual, 1, dim=1).div_(bands)
             error = error.view(height, width).masked_fill(invalid, torch.inf)
             taps = select_taps(error, kernel, size)[None]
         errors = torch.linalg.vector_norm(residual, 2, dim=1).square_().div_(bands)
-        errors = errors.view(1, height, width).cpu().numpy()
-    scores = finish_scores(errors.astype(np.float32), [prepared], options)[0]
-    scores[~prepared.valid] = np.nan
-    return scores
+        return errors.view(1, height, width).cpu().numpy().astype(np.float32)
+
+
+def _fit_types(
+    read_crop: CropReader,
+    windows: list[CropWindow],
+    options: dict[str, Any],
+    scaling: tuple[float, float],
+    seed: int,
+) -> BackgroundTypes | None:
+    """The scene's background types from a sample of every crop; None for one network.
+
+    Reads every crop (a pass over the scene before the one that segments them).
+    """
+    if int(options["background_types"]) < 2:
+        return None
+    sample = []
+    for window in windows:
+        cube, mask = read_crop(window)
+        try:
+            valid = valid_pixels(np.asarray(cube), mask, options["window"])
+        except NoValidPixelsError:
+            continue
+        sample.append(sample_spectra(scale_cube(cube, valid, scaling), valid))
+    spectra = np.concatenate(sample) if sample else np.empty((0, 0))
+    return BackgroundTypes.fit(spectra, int(options["background_types"]), seed)
 
 
 def _segment_crops(
     read_crop: CropReader,
-    shape: tuple[int, int],
+    windows: list[CropWindow],
     options: dict[str, Any],
     scaling: tuple[float, float],
-    seed: int,
-) -> list[tuple[CropWindow, PreparedCube]]:
-    """Read every crop once and cut its superpixels; crops without a valid pixel are left out.
+    types: BackgroundTypes | None,
+) -> list[list[tuple[CropWindow, PreparedCube]]]:
+    """Each network's crops, read once and cut into superpixels.
+
+    Without types, every crop with a valid pixel, for the one network. With
+    types, a type's network gets the crops that hold at least
+    ``MIN_REGION_PIXELS`` of its pixels, each restricted to them.
 
     The scaled cubes are kept while they fit ``crop_cache_mb`` megabytes in
     all; the others are dropped (an empty array) and read again at each
-    visit. Labels and masks are kept for every crop. The kept cubes share one
-    array, which goes back to the system whole when training ends (hundreds of
-    separate crops would stay in the allocator's heap).
+    visit. The kept cubes share one array, which goes back to the system whole
+    when training ends (hundreds of separate crops would stay in the
+    allocator's heap); a crop's regions share its cube.
     """
-    windows = crop_windows(shape, int(options["crop_size"]), seed)
-    segmented = []
-    cache = None
+    segmenting = _segmenting(options)
+    kinds = 1 if types is None else types.count
+    least = 1 if types is None else MIN_REGION_PIXELS
+    regions: list[list[tuple[CropWindow, PreparedCube]]] = [[] for _ in range(kinds)]
+    cache, cached = None, 0
     for window in windows:
-        cube, valid = read_crop(window)
+        cube, mask = read_crop(window)
         try:
-            prepared = _prepare(cube, options, valid, scaling)
+            valid = valid_pixels(np.asarray(cube), mask, options["window"])
         except NoValidPixelsError:
             continue
+        scaled = scale_cube(cube, valid, scaling)
+        labels = _network_of(types, scaled, valid)
+        counts = np.bincount(labels[valid], minlength=kinds)
+        segmented = [
+            (kind, segment_cube(scaled, labels == kind, segmenting))
+            for kind in np.flatnonzero(counts >= least)
+        ]
         if cache is None:
-            fit = int(float(options["crop_cache_mb"]) * 2**20 // prepared.scaled.nbytes)
-            cache = np.empty((min(fit, len(windows)), *prepared.scaled.shape), np.float32)
-        if len(segmented) < len(cache):
-            cache[len(segmented)] = prepared.scaled
-            prepared = replace(prepared, scaled=cache[len(segmented)])
+            fit = int(float(options["crop_cache_mb"]) * 2**20 // scaled.nbytes)
+            cache = np.empty((min(fit, len(windows)), *scaled.shape), np.float32)
+        if cached < len(cache):
+            cache[cached] = scaled
+            kept, cached = cache[cached], cached + 1
         else:
-            bands = prepared.scaled.shape[0]
-            prepared = replace(prepared, scaled=np.empty((bands, 0, 0), np.float32))
-        segmented.append((window, prepared))
-    return segmented
+            kept = np.empty((scaled.shape[0], 0, 0), np.float32)
+        for kind, region in segmented:
+            regions[kind].append((window, replace(region, scaled=kept)))
+    return regions
 
 
-def _prepare(
-    cube: np.ndarray,
-    options: dict[str, Any],
-    mask: np.ndarray | None,
-    scaling: tuple[float, float],
-) -> PreparedCube:
-    """:func:`prepare_cube` with the scene training's SLIC iterations."""
-    segmenting = {**options, "slic_iterations": options["scene_slic_iterations"]}
-    return prepare_cube(cube, segmenting, mask=mask, scaling=scaling)
+def _network_of(types: BackgroundTypes | None, scaled: np.ndarray, valid: np.ndarray):
+    """int ``(y, x)``: the network of each pixel (its type, or 0 for one network); -1 if invalid."""
+    return np.where(valid, 0, -1) if types is None else types.assign(scaled, valid)
+
+
+def _offset(progress: ProgressCallback, done: int, total: int) -> ProgressCallback:
+    """``progress`` of one network's steps, counted after ``done`` steps of ``total``."""
+    return lambda step, _: progress(done + step, total)
+
+
+def _shared_steps(total: int, crops: list[int]) -> list[int]:
+    """The ``total`` steps shared among networks in proportion to their crops (≥ 1 each)."""
+    if len(crops) == 1:
+        return [total]
+    return [max(1, round(total * count / sum(crops))) for count in crops]
+
+
+def _stretched(options: dict[str, Any], steps: int) -> dict[str, int]:
+    """``steps`` and the ``lr_step`` that keeps the options' learning-rate schedule's shape."""
+    ratio = steps / int(options["steps"])
+    return {"steps": steps, "lr_step": max(1, round(int(options["lr_step"]) * ratio))}
+
+
+def _segmenting(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the scene training's SLIC iterations."""
+    return {**options, "slic_iterations": options["scene_slic_iterations"]}
 
 
 def _mined_loss(error: torch.Tensor, crop: _CropInputs, options: dict[str, Any]) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -74,15 +75,18 @@ def segment(
     count : int
         The number of superpixels ``S``.
     """
-    raw = slic(
-        image,
-        n_segments=max(1, int(n_segments)),
-        compactness=compactness,
-        max_num_iter=max_num_iter,
-        channel_axis=-1,
-        start_label=1,
-        mask=None if valid.all() else valid,
-    )
+    with warnings.catch_warnings():
+        # under a mask, SLIC seeds by k-means, which warns of a seed left without pixels
+        warnings.filterwarnings("ignore", "One of the clusters is empty")
+        raw = slic(
+            image,
+            n_segments=max(1, int(n_segments)),
+            compactness=compactness,
+            max_num_iter=max_num_iter,
+            channel_axis=-1,
+            start_label=1,
+            mask=None if valid.all() else valid,
+        )
     # under a mask, SLIC asked for one segment labels none (a thin strip, one pixel):
     # valid pixels it left out make one superpixel of their own
     raw = np.where(valid & (raw == 0), raw.max() + 1, raw)

@@ -39,6 +39,7 @@ def _reader(cube, valid, reads=None):
 def _train(cube, valid, steps=4, seed=0, reads=None, **params):
     """Scene training of ``steps`` crop steps (not scaled to the scene's area unless asked)."""
     params.setdefault("scene_training_pixels", 0)
+    params.setdefault("background_types", 0)  # one network: test_background_types has types
     scaling = (float(cube.min()), float(cube.max()))
     return train_scene(
         _reader(cube, valid, reads),
@@ -101,17 +102,17 @@ def test_training_updates_the_scene_error_map_at_each_visited_crop(scene):
     windows = crop_windows(valid.shape, 24, seed=0)
     first = windows[next(crop_schedule(len(windows), 1, seed=0))]
     assert reads == windows + [first]  # every crop segmented once; uncached, read again
-    seen = ~np.isnan(model.errors.values)
+    seen = ~np.isnan(model.errors[0].values)
     expected = np.zeros(valid.shape, bool)
     expected[first.rows, first.cols] = True
     assert np.array_equal(seen, expected)
     assert np.isfinite(
-        model.errors.values[first.rows, first.cols][valid[first.rows, first.cols]]
+        model.errors[0].values[first.rows, first.cols][valid[first.rows, first.cols]]
     ).all()
 
     reads = []
     model = _train(cube, valid, steps=len(windows), reads=reads)
-    assert not np.isnan(model.errors.values).any()  # one round visits every crop
+    assert not np.isnan(model.errors[0].values).any()  # one round visits every crop
     assert reads == windows  # cached crops are read once
 
 
@@ -197,7 +198,7 @@ def test_tiles_in_scene_mode_are_scored_by_one_network(monkeypatch):
         return train(*args, **kwargs)
 
     def recording_score(model, cube, **kwargs):
-        weights.append(model.network.embed_in.weight.detach().clone())
+        weights.append(model.networks[0].embed_in.weight.detach().clone())
         return score(model, cube, **kwargs)
 
     def no_tile_training(*args, **kwargs):
@@ -245,8 +246,8 @@ def test_weight_average_is_the_mean_of_the_weights_it_was_given():
 
 def test_averaged_training_differs_from_the_last_step(scene):
     cube, valid = scene
-    last = _train(cube, valid, steps=6, average_weights=0.0).network.state_dict()
-    averaged = _train(cube, valid, steps=6, average_weights=0.5).network.state_dict()
+    last = _train(cube, valid, steps=6, average_weights=0.0).networks[0].state_dict()
+    averaged = _train(cube, valid, steps=6, average_weights=0.5).networks[0].state_dict()
     assert any(not last[name].equal(averaged[name]) for name in last)
 
 

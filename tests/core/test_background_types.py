@@ -1,0 +1,85 @@
+"""Background types: pixels typed by their smoothed spectra, one scene network per type."""
+
+import numpy as np
+import pytest
+
+from superad_geo.model.background_types import BackgroundTypes, sample_spectra
+from superad_geo.model.scene_training import SceneModel, score_tile, train_scene
+
+BANDS = 12
+
+
+@pytest.fixture(scope="module")
+def two_grounds():
+    """A 128 × 160 cube: two grounds of unlike spectra (left, right), a 2 × 2 target in the
+    left and a 6 × 6 block of a third spectrum in the right; a nodata corner."""
+    rng = np.random.default_rng(4)
+    wave = np.linspace(0, 1, BANDS)[:, None, None]
+    cube = np.where(np.arange(160) < 80, 0.3 + 0.2 * wave, 0.7 - 0.3 * wave)
+    cube = np.broadcast_to(cube, (BANDS, 128, 160)) + rng.normal(0, 0.01, (BANDS, 128, 160))
+    cube[:, 20:22, 10:12] = 0.9
+    cube[:, 60:66, 130:136] = 0.1 + 0.8 * wave
+    valid = np.ones((128, 160), bool)
+    valid[:5, :7] = False
+    cube[:, ~valid] = np.nan
+    return cube.astype(np.float32), valid
+
+
+def test_types_follow_the_grounds_and_leave_targets_to_their_surroundings(two_grounds):
+    cube, valid = two_grounds
+    scaled = np.where(valid, cube, 0)
+    types = BackgroundTypes.fit(sample_spectra(scaled, valid), 2, seed=0)
+    labels = types.assign(scaled, valid)
+    assert (labels[~valid] == -1).all()
+    left, right = labels[10:120, 3:77], labels[10:56, 83:157]
+    assert len(np.unique(left)) == 1 and len(np.unique(right)) == 1 and left[0, 0] != right[0, 0]
+    assert (labels[20:22, 10:12] == left[0, 0]).all()  # the small target takes its ground's type
+    again = BackgroundTypes.fit(sample_spectra(scaled, valid), 2, seed=0)
+    np.testing.assert_array_equal(again.assign(scaled, valid), labels)
+
+
+def test_a_cluster_under_the_minimum_share_is_no_type():
+    rng = np.random.default_rng(0)
+    grounds = [np.full(BANDS, level) for level in (0.2, 0.5, 0.9)]
+    sample = np.concatenate(
+        [np.repeat(g[None], n, axis=0) for g, n in zip(grounds, (600, 590, 10), strict=True)]
+    )
+    sample += rng.normal(0, 0.01, sample.shape)
+    assert BackgroundTypes.fit(sample, 3, seed=0).count == 2  # 10 of 1200: under MIN_SHARE
+    assert BackgroundTypes.fit(sample[:-10], 3, seed=0).count == 3  # two grounds split in three
+    assert BackgroundTypes.fit(sample[:999], 3, seed=0) is None  # under MIN_SAMPLE: one type
+
+
+def _train(cube, valid, seed=0, **params):
+    def read(window):
+        return cube[:, window.rows, window.cols], valid[window.rows, window.cols]
+
+    scaling = (float(np.nanmin(cube)), float(np.nanmax(cube)))
+    return train_scene(read, valid.shape, scaling=scaling, steps=6, seed=seed, device="cpu",
+                       crop_size=24, scene_slic_iterations=10, scene_training_pixels=0,
+                       **params)  # fmt: skip
+
+
+def test_each_type_has_its_network_trained_on_its_own_pixels(two_grounds):
+    cube, valid = two_grounds
+    model = _train(cube, valid, background_types=2)
+    assert model.types is not None and len(model.networks) == 2 == len(model.errors)
+    assert abs(len(model.losses) - 6) <= 1  # the 6 steps shared (rounded), not multiplied
+    scaled = np.where(valid, (cube - np.nanmin(cube)) / np.ptp(cube[:, valid]), 0)
+    labels = model.types.assign(scaled, valid)
+    for kind, errors in enumerate(model.errors):
+        seen = np.isfinite(errors.values)  # each crop types its pixels: its edges may differ
+        assert seen.any() and (labels[seen] == kind).mean() > 0.98
+
+
+def test_typed_scores_are_deterministic_and_survive_the_state(two_grounds):
+    cube, valid = two_grounds
+    model = _train(cube, valid, background_types=2)
+    scores = score_tile(model, cube, mask=valid)
+    assert np.isnan(scores[~valid]).all() and np.isfinite(scores[valid]).all()
+    again = score_tile(_train(cube, valid, background_types=2), cube, mask=valid)
+    np.testing.assert_array_equal(scores, again)
+    restored = SceneModel.from_state(model.state(), "cpu")
+    np.testing.assert_array_equal(score_tile(restored, cube, mask=valid), scores)
+    one = score_tile(_train(cube, valid, background_types=0), cube, mask=valid)
+    assert not np.array_equal(one, scores)
