@@ -32,7 +32,7 @@ one-band scene error map of each network.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -412,6 +412,23 @@ def _squared_errors(
         return errors.view(1, height, width).cpu().numpy().astype(np.float32)
 
 
+def _scaled_crops(
+    read_crop: CropReader,
+    windows: list[CropWindow],
+    options: dict[str, Any],
+    scaling: tuple[float, float],
+) -> Iterator[tuple[CropWindow, np.ndarray, np.ndarray]]:
+    """Read each crop: its window, scaled cube and validity (crops without a valid pixel
+    left out)."""
+    for window in windows:
+        cube, mask = read_crop(window)
+        try:
+            valid = valid_pixels(np.asarray(cube), mask, options["window"])
+        except NoValidPixelsError:
+            continue
+        yield window, scale_cube(cube, valid, scaling), valid
+
+
 def _fit_types(
     read_crop: CropReader,
     windows: list[CropWindow],
@@ -425,14 +442,10 @@ def _fit_types(
     """
     if int(options["background_types"]) < 2:
         return None
-    sample = []
-    for window in windows:
-        cube, mask = read_crop(window)
-        try:
-            valid = valid_pixels(np.asarray(cube), mask, options["window"])
-        except NoValidPixelsError:
-            continue
-        sample.append(sample_spectra(scale_cube(cube, valid, scaling), valid))
+    sample = [
+        sample_spectra(scaled, valid)
+        for _, scaled, valid in _scaled_crops(read_crop, windows, options, scaling)
+    ]
     spectra = np.concatenate(sample) if sample else np.empty((0, 0))
     return BackgroundTypes.fit(spectra, int(options["background_types"]), seed)
 
@@ -461,13 +474,7 @@ def _segment_crops(
     least = 1 if types is None else MIN_REGION_PIXELS
     regions: list[list[tuple[CropWindow, PreparedCube]]] = [[] for _ in range(kinds)]
     cache, cached = None, 0
-    for window in windows:
-        cube, mask = read_crop(window)
-        try:
-            valid = valid_pixels(np.asarray(cube), mask, options["window"])
-        except NoValidPixelsError:
-            continue
-        scaled = scale_cube(cube, valid, scaling)
+    for window, scaled, valid in _scaled_crops(read_crop, windows, options, scaling):
         labels = _network_of(types, scaled, valid)
         counts = np.bincount(labels[valid], minlength=kinds)
         segmented = [
