@@ -271,7 +271,7 @@ def train_scene(
     InputError
         If a crop is smaller than the AdaConv window.
     NoValidPixelsError
-        If a crop has no valid pixel.
+        If no crop has a valid pixel.
     """
     options = scene_schedule(shape, resolve_params(preset, steps=steps, **params))
     torch_device = resolve_device(device)
