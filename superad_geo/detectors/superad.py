@@ -172,13 +172,14 @@ class SuperAD(Detector):
         return PRESETS.get(options.preset, {}).get("input_scaling", "minmax")
 
     def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
+        engine = _engine_params(options)
         return {
             "preset": options.preset,
             "steps": options.steps,
             "seed": options.seed,
             "device": execution.device,
-            "training": _engine_params(options)["training"],
-            "background_types": _engine_params(options)["background_types"],
+            "training": engine["training"],
+            "background_types": engine["background_types"],
             "params": dict(options.params),
             "threads": execution.threads,
             "batch_size": execution.batch_size or "auto",

@@ -506,8 +506,6 @@ def _offset(progress: ProgressCallback, done: int, total: int) -> ProgressCallba
 
 def _shared_steps(total: int, crops: list[int]) -> list[int]:
     """The ``total`` steps shared among networks in proportion to their crops (≥ 1 each)."""
-    if len(crops) == 1:
-        return [total]
     return [max(1, round(total * count / sum(crops))) for count in crops]
 
 
