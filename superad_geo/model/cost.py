@@ -26,7 +26,9 @@ from superad_geo.model.devices import resolve_device
 from superad_geo.model.scene_training import pixels_per_step, scene_schedule
 from superad_geo.model.scoring import SCORING_KEYS
 
-#: Side of the random cube the unit costs are measured on (scene training's crop).
+#: Side of the random cube the unit costs are measured on (the `reference` preset's scene
+#: crop; a step on the `default` preset's 64² crops costs more per pixel, so scene-training
+#: estimates run ~20 % short: docs/benchmarks.md).
 PROBE_SIDE = 128
 #: Training steps timed (after two that warm up); their median is the unit.
 PROBE_STEPS = 5
