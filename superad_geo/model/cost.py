@@ -2,12 +2,15 @@
 
 Training time grows with pixels × steps; SLIC with pixels × iterations; the
 scoring chain that turns a tile's errors into scores with its pixels.
-:func:`unit_costs` measures all three once per process (a few training steps,
-SLIC iterations and one scoring on a random 128 × 128 cube of the scene's band
-count, 2–4 s on a 2-core EPYC), and :func:`training_seconds` /
+:func:`unit_costs` measures all three once per process and probe (a few
+training steps, SLIC iterations and one scoring on a random cube of the
+scene's band count: 128 × 128 for per-tile training, the crop's side for
+scene training, 1–4 s on a 2-core EPYC), and :func:`training_seconds` /
 :func:`slic_seconds` / :func:`finishing_seconds` extrapolate them to a run's
 tiles or crops. A tile's forward pass alone (scene training's scoring) is
-taken as a third of a training step.
+taken as a third of a training step. The networks of background types run
+side by side, one torch thread each (:func:`.scene_training.per_network`):
+their probe runs on one thread, and their work is divided among them.
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ import torch
 
 from superad_geo.model.crops import crop_windows
 from superad_geo.model.devices import resolve_device
-from superad_geo.model.scene_training import pixels_per_step, scene_schedule
+from superad_geo.model.scene_training import parallel_networks, pixels_per_step, scene_schedule
 from superad_geo.model.scoring import SCORING_KEYS
 
-#: Side of the random cube the unit costs are measured on (the `reference` preset's scene
-#: crop; a step on the `default` preset's 64² crops costs more per pixel, so scene-training
-#: estimates run ~20 % short: docs/benchmarks.md).
+#: Side of the random cube per-tile training's unit costs are measured on (scene
+#: training's are measured on its crops' side: a step on 64² crops costs ~20 % more
+#: per pixel on two threads, docs/benchmarks.md).
 PROBE_SIDE = 128
 #: Training steps timed (after two that warm up); their median is the unit.
 PROBE_STEPS = 5
@@ -57,10 +60,11 @@ def unit_costs(
     device: str,
     threads: int | None,
     scoring: tuple[tuple[str, Any], ...],
+    side: int = PROBE_SIDE,
 ) -> UnitCosts:
     """Measure one training step's, one SLIC iteration's and the scoring's seconds per pixel.
 
-    Trains the default network for seven steps on a random ``(bands, 128, 128)``
+    Trains the default network for seven steps on a random ``(bands, side, side)``
     cube with ``threads`` torch threads (None: as set) and takes the median of
     the last five (the first two warm up); SLIC's cost is timed on the same
     cube, and the ``scoring`` chain (:func:`scoring_options`) that ends the
@@ -71,8 +75,8 @@ def unit_costs(
     from superad_geo.model.superpixels import composite, segment
     from superad_geo.model.training import train_and_score
 
-    cube = np.random.default_rng(0).random((bands, PROBE_SIDE, PROBE_SIDE), dtype=np.float32)
-    pixels = PROBE_SIDE * PROBE_SIDE
+    cube = np.random.default_rng(0).random((bands, side, side), dtype=np.float32)
+    pixels = side * side
     options = resolve_params("default", steps=PROBE_STEPS + 2, slic_iterations=10)
     options.update(scoring)
     before = torch.get_num_threads()
@@ -82,7 +86,7 @@ def unit_costs(
         prepared = prepare_cube(cube, options)
         image = composite(prepared.scaled, prepared.valid, "pca")
         start = time.perf_counter()
-        segment(image, prepared.valid, n_segments=160, compactness=0.01, max_num_iter=10)
+        segment(image, prepared.valid, n_segments=pixels // 100, compactness=0.01, max_num_iter=10)
         slic = (time.perf_counter() - start) / (10 * pixels)
         stamps: list[float] = []
         train_and_score(
@@ -131,26 +135,41 @@ def tile_training_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence
     )
 
 
-def scene_training_seconds(costs: UnitCosts, options: dict, shape: tuple[int, int]) -> float:
-    """Seconds to segment scene training's crops once and train the scene network on them."""
+def side_by_side(options: dict, threads: int, device: str) -> int:
+    """How many of scene training's networks run at once with ``threads`` torch threads
+    (each on one thread when more than one: then :func:`unit_costs` is measured on one)."""
+    networks = max(1, int(options["background_types"]))
+    return parallel_networks(networks, threads, resolve_device(device))
+
+
+def scene_training_seconds(
+    costs: UnitCosts, options: dict, shape: tuple[int, int], side_by_side: int = 1
+) -> float:
+    """Seconds to segment scene training's crops once and train the scene's networks on them,
+    ``side_by_side`` of them at once (:func:`side_by_side`)."""
     crops = [w.height * w.width for w in crop_windows(shape, int(options["crop_size"]))]
     per_step = round(pixels_per_step(shape, options))
     iterations = int(options["scene_slic_iterations"])
     steps = int(scene_schedule(shape, options)["steps"])
-    return training_seconds(costs, per_step, steps) + slic_seconds(costs, sum(crops), iterations)
+    training = training_seconds(costs, per_step, steps) / side_by_side
+    return training + slic_seconds(costs, sum(crops), iterations)
 
 
-def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence[int]) -> float:
-    """Seconds to segment each tile and score it with the scene network's forward passes.
+def scene_scoring_seconds(
+    costs: UnitCosts, options: dict, tile_pixels: Sequence[int], side_by_side: int = 1
+) -> float:
+    """Seconds to segment each tile and score it with the scene's networks' forward passes.
 
-    With ``background_types`` K, each type's network runs over the whole tile
-    and its scores are finished there: at most K times the passes and the
-    finishing (a tile that holds every type).
+    With ``background_types`` K, each type's network segments the whole tile,
+    runs over it and finishes its scores there: at most K times the work (a
+    tile that holds every type), ``side_by_side`` networks at once.
     """
     iterations, passes = int(options["scene_slic_iterations"]), int(options["inference_passes"])
     networks = max(1, int(options["background_types"]))
-    return sum(
+    per_network = sum(
         slic_seconds(costs, pixels, iterations)
-        + networks * (forward_seconds(costs, pixels, passes) + finishing_seconds(costs, pixels))
+        + forward_seconds(costs, pixels, passes)
+        + finishing_seconds(costs, pixels)
         for pixels in tile_pixels
     )
+    return networks * per_network / side_by_side

@@ -17,7 +17,9 @@ training cost is fixed per scene instead:
 4. with ``background_types`` K, the scene's pixels are first cut into K
    spectral types (:mod:`.background_types`), and one network per type
    trains on the crops that hold it, its loss and superpixels on the type's
-   pixels only; the steps are shared among the networks;
+   pixels only; the steps are shared among the networks, which train (and
+   later score) side by side on the CPU, one torch thread each
+   (:func:`per_network`);
 5. each tile is then scored by the trained network alone (each type's
    pixels by their type's network, among the tile's pixels of the type): a first forward
    pass without taps gives an error map, each further pass takes its taps
@@ -32,9 +34,11 @@ one-band scene error map of each network.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -51,6 +55,7 @@ from superad_geo.model.presets import resolve_params
 from superad_geo.model.training import finish_scores, new_network, new_optimiser
 
 ProgressCallback = Callable[[int, int], None]
+T = TypeVar("T")
 #: A crop trains a type's network where it holds at least this many of the type's pixels.
 MIN_REGION_PIXELS = 64
 
@@ -285,17 +290,18 @@ def train_scene(
         raise NoValidPixelsError("the scene has no valid pixel (all masked, NaN or nodata)")
     bands = regions[0][0][1].scaled.shape[0]
     shares = _shared_steps(int(options["steps"]), [len(region_crops) for region_crops in regions])
-    networks, error_maps, losses = [], [], []
-    for region_crops, region_steps in zip(regions, shares, strict=True):
-        region_options = {**options, **_stretched(options, region_steps)}
-        report = None if progress is None else _offset(progress, len(losses), sum(shares))
-        network = new_network([seed], bands, region_options, torch_device)
-        error_map = SceneErrorMap(shape)
-        losses += _train_network(
-            network, region_crops, error_map, read_crop, scaling, region_options, seed, report
-        )
-        networks.append(network)
-        error_maps.append(error_map)
+    networks = [new_network([seed], bands, options, torch_device) for _ in regions]
+    error_maps = [SceneErrorMap(shape) for _ in regions]
+    steps = _StepCounter(progress, sum(shares))
+    read_locked = _locked(read_crop)
+
+    def train(index: int) -> list[float]:
+        region_options = {**options, **_stretched(options, shares[index])}
+        return _train_network(networks[index], regions[index], error_maps[index], read_locked,
+                              scaling, region_options, seed, steps)  # fmt: skip
+
+    trained = per_network(train, len(regions), torch_device, sizes=shares, on_stop=steps.stop)
+    losses = [loss for network_losses in trained for loss in network_losses]
     return SceneModel(networks, types, options, scaling, torch_device, losses, error_maps)
 
 
@@ -374,15 +380,116 @@ def score_tile(
     labels = _network_of(model.types, scaled, valid)
     passes = int(options["inference_passes"] if passes is None else passes)
     from_map = window is not None and model.errors is not None
-    scores = np.full(valid.shape, np.nan, dtype=np.float32)
-    for kind in np.unique(labels[valid]):
-        region = labels == kind
-        prepared = segment_cube(scaled, region, segmenting)
+    kinds = np.unique(labels[valid])
+
+    def score(index: int) -> np.ndarray:
+        kind = kinds[index]
+        prepared = segment_cube(scaled, labels == kind, segmenting)
         error_map = model.errors[kind] if from_map else None
         errors = _squared_errors(model.networks[kind], prepared, model.device, passes, options,
                                  taps_from=(error_map, window))  # fmt: skip
-        scores[region] = finish_scores(errors, [prepared], options)[0][region]
+        return finish_scores(errors, [prepared], options)[0]
+
+    scores = np.full(valid.shape, np.nan, dtype=np.float32)
+    for kind, kind_scores in zip(kinds, per_network(score, len(kinds), model.device), strict=True):
+        region = labels == kind
+        scores[region] = kind_scores[region]
     return scores
+
+
+def per_network(
+    work: Callable[[int], T],
+    count: int,
+    device: torch.device,
+    sizes: Sequence[float] | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> list[T]:
+    """``[work(0), …, work(count - 1)]``: on the CPU in parallel threads, one torch thread each.
+
+    The networks of background types train and score independently; on small
+    crops two single-threaded networks side by side do ~1.3 times the work of
+    one network on two threads (docs/benchmarks.md). With two or more
+    networks, each runs on one torch thread whatever the thread count, so the
+    result does not depend on it. ``sizes`` (each job's relative cost)
+    starts the larger jobs first, so that the threads finish together. When
+    a job fails or the run is interrupted, the jobs not started are dropped
+    and ``on_stop`` is called to stop the running ones.
+    """
+    threads = parallel_networks(count, torch.get_num_threads(), device)
+    if threads < 2:
+        return [work(index) for index in range(count)]
+    order = sorted(range(count), key=lambda index: -sizes[index]) if sizes else range(count)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            jobs = {index: pool.submit(work, index) for index in order}
+            _stop_all_at_failure(pool, list(jobs.values()), on_stop)
+    finally:
+        torch.set_num_threads(before)
+    return [jobs[index].result() for index in range(count)]
+
+
+def _stop_all_at_failure(
+    pool: ThreadPoolExecutor, jobs: list[Future], on_stop: Callable[[], None] | None
+) -> None:
+    """Wait for ``jobs``; at the first failure or an interrupt, drop the jobs not started,
+    call ``on_stop`` to end the running ones, and raise."""
+    try:
+        wait(jobs, return_when=FIRST_EXCEPTION)
+        failures = [job.exception() for job in jobs if job.done() and job.exception()]
+        if failures:
+            raise failures[0]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if on_stop is not None:
+            on_stop()
+        raise
+
+
+def parallel_networks(count: int, threads: int, device: torch.device | str) -> int:
+    """How many of ``count`` networks :func:`per_network` runs at once with ``threads``
+    torch threads (1: one after the other, on all the threads)."""
+    on_cpu = torch.device(device).type == "cpu"
+    return min(count, threads) if on_cpu and count > 1 else 1
+
+
+class _Stopped(Exception):
+    """Raised in a network's training thread to end it early (the run was interrupted, or
+    another network's training failed)."""
+
+
+class _StepCounter:
+    """The training steps of networks trained at once, counted together and reported to
+    ``progress`` (if any); after :meth:`stop`, the next step of each raises :class:`_Stopped`."""
+
+    def __init__(self, progress: ProgressCallback | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def __call__(self, step: int, steps: int) -> None:
+        if self.stopped.is_set():
+            raise _Stopped
+        with self.lock:
+            self.done += 1
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+
+    def stop(self) -> None:
+        """End the trainings at their next step."""
+        self.stopped.set()
+
+
+def _locked(read_crop: CropReader) -> CropReader:
+    """``read_crop`` called by one thread at a time (a raster's handle is not thread-safe)."""
+    lock = threading.Lock()
+
+    def read(window: CropWindow):
+        with lock:
+            return read_crop(window)
+
+    return read
 
 
 def _squared_errors(
@@ -497,11 +604,6 @@ def _segment_crops(
 def _network_of(types: BackgroundTypes | None, scaled: np.ndarray, valid: np.ndarray):
     """int ``(y, x)``: the network of each pixel (its type, or 0 for one network); -1 if invalid."""
     return np.where(valid, 0, -1) if types is None else types.assign(scaled, valid)
-
-
-def _offset(progress: ProgressCallback, done: int, total: int) -> ProgressCallback:
-    """``progress`` of one network's steps, counted after ``done`` steps of ``total``."""
-    return lambda step, _: progress(done + step, total)
 
 
 def _shared_steps(total: int, crops: list[int]) -> list[int]:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from superad_geo.model.background_types import BackgroundTypes, sample_spectra
 from superad_geo.model.scene_training import SceneModel, score_tile, train_scene
@@ -50,12 +51,12 @@ def test_a_cluster_under_the_minimum_share_is_no_type():
     assert BackgroundTypes.fit(sample[:999], 3, seed=0) is None  # under MIN_SAMPLE: one type
 
 
-def _train(cube, valid, seed=0, **params):
+def _train(cube, valid, seed=0, steps=6, **params):
     def read(window):
         return cube[:, window.rows, window.cols], valid[window.rows, window.cols]
 
     scaling = (float(np.nanmin(cube)), float(np.nanmax(cube)))
-    return train_scene(read, valid.shape, scaling=scaling, steps=6, seed=seed, device="cpu",
+    return train_scene(read, valid.shape, scaling=scaling, steps=steps, seed=seed, device="cpu",
                        crop_size=24, scene_slic_iterations=10, scene_training_pixels=0,
                        **params)  # fmt: skip
 
@@ -83,3 +84,44 @@ def test_typed_scores_are_deterministic_and_survive_the_state(two_grounds):
     np.testing.assert_array_equal(score_tile(restored, cube, mask=valid), scores)
     one = score_tile(_train(cube, valid, background_types=0), cube, mask=valid)
     assert not np.array_equal(one, scores)
+
+
+def test_types_trained_side_by_side_in_threads_equal_one_thread(two_grounds):
+    cube, valid = two_grounds
+    models, scores, steps = {}, {}, {1: [], 2: []}
+    before = torch.get_num_threads()
+    try:
+        for threads, reported in steps.items():
+            torch.set_num_threads(threads)
+            record = reported.append
+            models[threads] = _train(
+                cube, valid, background_types=2, progress=lambda *step, to=record: to(step)
+            )
+            assert torch.get_num_threads() == threads  # the networks' threads handed back
+            scores[threads] = score_tile(models[threads], cube, mask=valid)
+    finally:
+        torch.set_num_threads(before)
+    assert models[1].losses == models[2].losses
+    np.testing.assert_array_equal(scores[1], scores[2])
+    total = len(models[2].losses)
+    assert steps[1] == steps[2] == [(done, total) for done in range(1, total + 1)]
+
+
+def test_a_failure_in_one_network_stops_those_trained_beside_it(two_grounds):
+    cube, valid = two_grounds
+    reported = []
+
+    def progress(done, total):
+        reported.append(done)
+        if done == 3:
+            raise RuntimeError("interrupted at step 3")
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="step 3"):
+            _train(cube, valid, steps=60, background_types=2, progress=progress)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert max(reported) < 6  # the other network stopped at its next step, not after its ~30
