@@ -4,13 +4,14 @@ Training time grows with pixels × steps; SLIC with pixels × iterations; the
 scoring chain that turns a tile's errors into scores with its pixels.
 :func:`unit_costs` measures all three once per process and probe (a few
 training steps, SLIC iterations and one scoring on a random cube of the
-scene's band count: 128 × 128 for per-tile training, the crop's side for
-scene training, 1–4 s on a 2-core EPYC), and :func:`training_seconds` /
+scene's band count: 128 × 128 for tiles, the crop's side for scene
+training's crops, 1–4 s on a 2-core EPYC), and :func:`training_seconds` /
 :func:`slic_seconds` / :func:`finishing_seconds` extrapolate them to a run's
 tiles or crops. A tile's forward pass alone (scene training's scoring) is
-taken as a third of a training step. The networks of background types run
-side by side, one torch thread each (:func:`.scene_training.per_network`):
-their probe runs on one thread, and their work is divided among them.
+taken as a third of a training step. The networks of background types
+train side by side, one torch thread each
+(:func:`.scene_training.per_network`): their probe runs on one thread, and
+their training is divided among them.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from superad_geo.model.devices import resolve_device
 from superad_geo.model.scene_training import parallel_networks, pixels_per_step, scene_schedule
 from superad_geo.model.scoring import SCORING_KEYS
 
-#: Side of the random cube per-tile training's unit costs are measured on (scene
-#: training's are measured on its crops' side: a step on 64² crops costs ~20 % more
-#: per pixel on two threads, docs/benchmarks.md).
+#: Side of the random cube the tiles' unit costs are measured on (scene training's
+#: crops are measured at their own side: a step on 64² crops costs ~20 % more per
+#: pixel on two threads, docs/benchmarks.md).
 PROBE_SIDE = 128
 #: Training steps timed (after two that warm up); their median is the unit.
 PROBE_STEPS = 5
@@ -155,21 +156,19 @@ def scene_training_seconds(
     return training + slic_seconds(costs, sum(crops), iterations)
 
 
-def scene_scoring_seconds(
-    costs: UnitCosts, options: dict, tile_pixels: Sequence[int], side_by_side: int = 1
-) -> float:
+def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence[int]) -> float:
     """Seconds to segment each tile and score it with the scene's networks' forward passes.
 
-    With ``background_types`` K, each type's network segments the whole tile,
-    runs over it and finishes its scores there: at most K times the work (a
-    tile that holds every type), ``side_by_side`` networks at once.
+    With ``background_types`` K, each type's network segments its part of the
+    tile, runs over the whole tile and finishes its scores there. Counted:
+    one segmentation of the whole tile (the K parts' cost ~5 times that) and
+    K passes and finishings (a tile that holds every type, more than most
+    do); on a 1 Mpx scene the estimate comes out ~7 % short (docs/benchmarks.md).
     """
     iterations, passes = int(options["scene_slic_iterations"]), int(options["inference_passes"])
     networks = max(1, int(options["background_types"]))
-    per_network = sum(
+    return sum(
         slic_seconds(costs, pixels, iterations)
-        + forward_seconds(costs, pixels, passes)
-        + finishing_seconds(costs, pixels)
+        + networks * (forward_seconds(costs, pixels, passes) + finishing_seconds(costs, pixels))
         for pixels in tile_pixels
     )
-    return networks * per_network / side_by_side

@@ -17,9 +17,8 @@ training cost is fixed per scene instead:
 4. with ``background_types`` K, the scene's pixels are first cut into K
    spectral types (:mod:`.background_types`), and one network per type
    trains on the crops that hold it, its loss and superpixels on the type's
-   pixels only; the steps are shared among the networks, which train (and
-   later score) side by side on the CPU, one torch thread each
-   (:func:`per_network`);
+   pixels only; the steps are shared among the networks, which train side
+   by side on the CPU, one torch thread each (:func:`per_network`);
 5. each tile is then scored by the trained network alone (each type's
    pixels by their type's network, among the tile's pixels of the type): a first forward
    pass without taps gives an error map, each further pass takes its taps
@@ -380,20 +379,14 @@ def score_tile(
     labels = _network_of(model.types, scaled, valid)
     passes = int(options["inference_passes"] if passes is None else passes)
     from_map = window is not None and model.errors is not None
-    kinds = np.unique(labels[valid])
-
-    def score(index: int) -> np.ndarray:
-        kind = kinds[index]
-        prepared = segment_cube(scaled, labels == kind, segmenting)
+    scores = np.full(valid.shape, np.nan, dtype=np.float32)
+    for kind in np.unique(labels[valid]):
+        region = labels == kind
+        prepared = segment_cube(scaled, region, segmenting)
         error_map = model.errors[kind] if from_map else None
         errors = _squared_errors(model.networks[kind], prepared, model.device, passes, options,
                                  taps_from=(error_map, window))  # fmt: skip
-        return finish_scores(errors, [prepared], options)[0]
-
-    scores = np.full(valid.shape, np.nan, dtype=np.float32)
-    for kind, kind_scores in zip(kinds, per_network(score, len(kinds), model.device), strict=True):
-        region = labels == kind
-        scores[region] = kind_scores[region]
+        scores[region] = finish_scores(errors, [prepared], options)[0][region]
     return scores
 
 
@@ -406,9 +399,11 @@ def per_network(
 ) -> list[T]:
     """``[work(0), …, work(count - 1)]``: on the CPU in parallel threads, one torch thread each.
 
-    The networks of background types train and score independently; on small
-    crops two single-threaded networks side by side do ~1.3 times the work of
-    one network on two threads (docs/benchmarks.md). With two or more
+    The networks of background types train independently; on small crops
+    two single-threaded networks side by side do ~1.3 times the work of one
+    network on two threads (docs/benchmarks.md). (Tiles are scored by one
+    type's network at a time: side by side, their tile-sized buffers took a
+    1 Mpx run over 4 GB.) With two or more
     networks, each runs on one torch thread whatever the thread count, so the
     result does not depend on it. ``sizes`` (each job's relative cost)
     starts the larger jobs first, so that the threads finish together. When
