@@ -163,7 +163,7 @@ def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence
     tile, runs over the whole tile and finishes its scores there. Counted:
     one segmentation of the whole tile (the K parts' cost ~5 times that) and
     K passes and finishings (a tile that holds every type, more than most
-    do); on a 1 Mpx scene the estimate comes out ~7 % short (docs/benchmarks.md).
+    do); the two about cancel on a 1 Mpx scene (docs/benchmarks.md).
     """
     iterations, passes = int(options["scene_slic_iterations"]), int(options["inference_passes"])
     networks = max(1, int(options["background_types"]))

@@ -401,14 +401,14 @@ def per_network(
 
     The networks of background types train independently; on small crops
     two single-threaded networks side by side do ~1.3 times the work of one
-    network on two threads (docs/benchmarks.md). (Tiles are scored by one
-    type's network at a time: side by side, their tile-sized buffers took a
-    1 Mpx run over 4 GB.) With two or more
-    networks, each runs on one torch thread whatever the thread count, so the
-    result does not depend on it. ``sizes`` (each job's relative cost)
-    starts the larger jobs first, so that the threads finish together. When
-    a job fails or the run is interrupted, the jobs not started are dropped
-    and ``on_stop`` is called to stop the running ones.
+    network on two threads (docs/benchmarks.md). With two or more networks,
+    each runs on one torch thread whatever the thread count, so the result
+    does not depend on it. ``sizes`` (each job's relative cost) starts the
+    larger jobs first, so that the threads finish together. When a job fails
+    or the run is interrupted, the jobs not started are dropped and
+    ``on_stop`` is called to stop the running ones. (Tiles are scored one
+    type at a time: side by side, their tile-sized buffers took a 1 Mpx run
+    over 4 GB.)
     """
     threads = parallel_networks(count, torch.get_num_threads(), device)
     if threads < 2:
