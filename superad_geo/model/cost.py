@@ -144,15 +144,15 @@ def side_by_side(options: dict, threads: int, device: str) -> int:
 
 
 def scene_training_seconds(
-    costs: UnitCosts, options: dict, shape: tuple[int, int], side_by_side: int = 1
+    costs: UnitCosts, options: dict, shape: tuple[int, int], at_once: int = 1
 ) -> float:
     """Seconds to segment scene training's crops once and train the scene's networks on them,
-    ``side_by_side`` of them at once (:func:`side_by_side`)."""
+    ``at_once`` of them at a time (:func:`side_by_side`)."""
     crops = [w.height * w.width for w in crop_windows(shape, int(options["crop_size"]))]
     per_step = round(pixels_per_step(shape, options))
     iterations = int(options["scene_slic_iterations"])
     steps = int(scene_schedule(shape, options)["steps"])
-    training = training_seconds(costs, per_step, steps) / side_by_side
+    training = training_seconds(costs, per_step, steps) / at_once
     return training + slic_seconds(costs, sum(crops), iterations)
 
 

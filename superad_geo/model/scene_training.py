@@ -380,6 +380,7 @@ def score_tile(
     passes = int(options["inference_passes"] if passes is None else passes)
     from_map = window is not None and model.errors is not None
     scores = np.full(valid.shape, np.nan, dtype=np.float32)
+    # one type at a time: side by side, the types' tile-sized buffers took a 1 Mpx run over 4 GB
     for kind in np.unique(labels[valid]):
         region = labels == kind
         prepared = segment_cube(scaled, region, segmenting)
@@ -406,15 +407,13 @@ def per_network(
     does not depend on it. ``sizes`` (each job's relative cost) starts the
     larger jobs first, so that the threads finish together. When a job fails
     or the run is interrupted, the jobs not started are dropped and
-    ``on_stop`` is called to stop the running ones. (Tiles are scored one
-    type at a time: side by side, their tile-sized buffers took a 1 Mpx run
-    over 4 GB.)
+    ``on_stop`` is called to stop the running ones.
     """
-    threads = parallel_networks(count, torch.get_num_threads(), device)
+    before = torch.get_num_threads()
+    threads = parallel_networks(count, before, device)
     if threads < 2:
         return [work(index) for index in range(count)]
     order = sorted(range(count), key=lambda index: -sizes[index]) if sizes else range(count)
-    before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         with ThreadPoolExecutor(threads) as pool:
