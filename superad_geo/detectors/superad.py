@@ -206,14 +206,16 @@ class SuperAD(Detector):
         threads = execution.threads or self.default_threads(execution.workers, False)
         scoring = cost.scoring_options(params)
         tile_pixels = [tile.padded.height * tile.padded.width for tile in tiles]
-        costs = cost.unit_costs(bands, execution.device, threads, scoring)
-        if needs_scene_training((rows, cols), params):
-            side_by_side = cost.side_by_side(params, threads, execution.device)
-            probe_threads = 1 if side_by_side > 1 else threads
+        scene = needs_scene_training((rows, cols), params)
+        # the types' networks train and score side by side, one torch thread each
+        at_once = cost.side_by_side(params, threads, execution.device) if scene else 1
+        probe_threads = 1 if at_once > 1 else threads
+        costs = cost.unit_costs(bands, execution.device, probe_threads, scoring)
+        if scene:
             crop_costs = cost.unit_costs(bands, execution.device, probe_threads, scoring,
                                          side=int(params["crop_size"]))  # fmt: skip
-            fit = cost.scene_training_seconds(crop_costs, params, (rows, cols), side_by_side)
-            per_tile = cost.scene_scoring_seconds(costs, params, tile_pixels)
+            fit = cost.scene_training_seconds(crop_costs, params, (rows, cols), at_once)
+            per_tile = cost.scene_scoring_seconds(costs, params, tile_pixels, at_once)
             return Estimate("scene", fit + per_tile / execution.workers)
         seconds = cost.tile_training_seconds(costs, params, tile_pixels) / execution.workers
         return Estimate("tile", seconds)

@@ -9,9 +9,9 @@ training's crops, 1–4 s on a 2-core EPYC), and :func:`training_seconds` /
 :func:`slic_seconds` / :func:`finishing_seconds` extrapolate them to a run's
 tiles or crops. A tile's forward pass alone (scene training's scoring) is
 taken as a third of a training step. The networks of background types
-train side by side, one torch thread each
-(:func:`.scene_training.per_network`): their probe runs on one thread, and
-their training is divided among them.
+train and score side by side, one torch thread each
+(:func:`.scene_training.per_network`): their probes run on one thread, and
+their training and scoring are divided among them.
 """
 
 from __future__ import annotations
@@ -156,8 +156,11 @@ def scene_training_seconds(
     return training + slic_seconds(costs, sum(crops), iterations)
 
 
-def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence[int]) -> float:
-    """Seconds to segment each tile and score it with the scene's networks' forward passes.
+def scene_scoring_seconds(
+    costs: UnitCosts, options: dict, tile_pixels: Sequence[int], at_once: int = 1
+) -> float:
+    """Seconds to segment each tile and score it with the scene's networks' forward passes,
+    ``at_once`` networks at a time (:func:`side_by_side`).
 
     With ``background_types`` K, each type's network segments its part of the
     tile, runs over the whole tile and finishes its scores there. Counted:
@@ -167,8 +170,9 @@ def scene_scoring_seconds(costs: UnitCosts, options: dict, tile_pixels: Sequence
     """
     iterations, passes = int(options["scene_slic_iterations"]), int(options["inference_passes"])
     networks = max(1, int(options["background_types"]))
-    return sum(
+    seconds = sum(
         slic_seconds(costs, pixels, iterations)
         + networks * (forward_seconds(costs, pixels, passes) + finishing_seconds(costs, pixels))
         for pixels in tile_pixels
     )
+    return seconds / at_once

@@ -21,6 +21,8 @@ STACK_DEPTH = 7
 NEGATIVE_SLOPE = 0.1
 MEMORY_FORMAT = torch.channels_last
 """Channels-last convolutions are 1.2-1.8x faster on the CPU (benchmarks/engine.py)."""
+EMBED_ROWS = 32
+"""Rows of a masked cube embedded at a time (:meth:`SuperADNet.hidden`)."""
 
 
 def _conv(in_channels: int, out_channels: int, models: int, kernel: int = 3) -> nn.Conv2d:
@@ -148,10 +150,25 @@ class SuperADNet(nn.Module):
         ``taps`` (B, k², H·W) are the previous step's AdaConv choices, None at
         the first step (then stack A is skipped, as in the reference).
         """
+        return self.reconstruct(self.hidden(padded_cube, slots, token_mask, taps))
+
+    def hidden(
+        self,
+        padded_cube: torch.Tensor,
+        slots: torch.Tensor,
+        token_mask: torch.Tensor,
+        taps: torch.Tensor | None = None,
+        kept: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The features (1, B·D, H, W) that :meth:`reconstruct` turns into the cube.
+
+        As :meth:`forward`; with ``kept``, a boolean (H + 2, W + 2) map padded
+        as the cube, the pixels outside it enter as 0 (the cube is masked a
+        band of rows at a time, never copied whole).
+        """
         height, width = padded_cube.shape[2] - 2, padded_cube.shape[3] - 2
         models, features = self.models, self.features
-        first = self.embed_in
-        embedded = F.conv2d(padded_cube, first.weight, first.bias, groups=models)
+        embedded = self._embed(padded_cube, kept)
         embedded = self.embed_out(F.leaky_relu(embedded, NEGATIVE_SLOPE))
 
         pixels = embedded.permute(0, 2, 3, 1).reshape(-1, features)
@@ -163,12 +180,34 @@ class SuperADNet(nn.Module):
 
         middle = self.middle(embedded)
         adapted = middle if taps is None else self.stack_a(middle, taps)
-        hidden = F.leaky_relu(
-            self.head_conv(self.stack_b(adapted * unpooled, taps)), NEGATIVE_SLOPE
-        )
+        return F.leaky_relu(self.head_conv(self.stack_b(adapted * unpooled, taps)), NEGATIVE_SLOPE)
+
+    def reconstruct(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The cube (1, B·C, h, W) of :meth:`hidden`'s features, or of a band of their rows."""
+        models, features = self.models, self.features
+        _, _, height, width = hidden.shape
         # the 1×1 convolution as a batched matrix product over pixels (faster than conv2d)
         pixels = hidden.permute(0, 2, 3, 1).reshape(-1, models, features).transpose(0, 1)
         weight = self.head_out.weight.view(models, self.bands, features)
         bias = self.head_out.bias.view(models, 1, self.bands)
         out = torch.baddbmm(bias, pixels, weight.transpose(1, 2)).transpose(0, 1)
         return out.reshape(1, height, width, models * self.bands).permute(0, 3, 1, 2)
+
+    def _embed(self, padded_cube: torch.Tensor, kept: torch.Tensor | None) -> torch.Tensor:
+        """The first convolution (on the padded cube: no padding of its own), of the cube
+        masked by ``kept`` where given."""
+        first = self.embed_in
+        if kept is None:
+            return F.conv2d(padded_cube, first.weight, first.bias, groups=self.models)
+        height = padded_cube.shape[2] - 2
+        bands = [
+            F.conv2d(
+                padded_cube[..., start : start + EMBED_ROWS + 2, :]
+                * kept[start : start + EMBED_ROWS + 2],
+                first.weight,
+                first.bias,
+                groups=self.models,
+            )
+            for start in range(0, height, EMBED_ROWS)
+        ]
+        return torch.cat(bands, dim=2).contiguous(memory_format=MEMORY_FORMAT)

@@ -20,7 +20,8 @@ training cost is fixed per scene instead:
    pixels only; the steps are shared among the networks, which train side
    by side on the CPU, one torch thread each (:func:`per_network`);
 5. each tile is then scored by the trained network alone (each type's
-   pixels by their type's network, among the tile's pixels of the type): a first forward
+   pixels by their type's network, among the tile's pixels of the type; the
+   types side by side, on one padded copy of the tile): a first forward
    pass without taps gives an error map, each further pass takes its taps
    from the previous pass's errors, and the last pass's squared error is
    finished into scores as per-tile training's are (:mod:`.scoring`).
@@ -57,6 +58,8 @@ ProgressCallback = Callable[[int, int], None]
 T = TypeVar("T")
 #: A crop trains a type's network where it holds at least this many of the type's pixels.
 MIN_REGION_PIXELS = 64
+#: Rows of a tile reconstructed at a time when it is scored (:func:`_residual_means`).
+RESIDUAL_ROWS = 32
 
 
 class SceneErrorMap:
@@ -361,7 +364,10 @@ def score_tile(
     """Score a tile ``(band, y, x)`` with a scene's trained network(s).
 
     With background types, each type's pixels are scored by that type's
-    network among the tile's pixels of the type, as a tile of their own.
+    network among the tile's pixels of the type, as a tile of their own (its
+    own superpixels). The types are scored side by side as they train
+    (:func:`per_network`), on one padded copy of the tile.
+
     With the tile's ``window`` in the scene (and the model's scene error
     maps), the first forward pass takes its AdaConv taps from those maps;
     else it runs without taps (stack A skipped). Each of the ``passes``
@@ -379,15 +385,22 @@ def score_tile(
     labels = _network_of(model.types, scaled, valid)
     passes = int(options["inference_passes"] if passes is None else passes)
     from_map = window is not None and model.errors is not None
-    scores = np.full(valid.shape, np.nan, dtype=np.float32)
-    # one type at a time: side by side, the types' tile-sized buffers took a 1 Mpx run over 4 GB
-    for kind in np.unique(labels[valid]):
-        region = labels == kind
-        prepared = segment_cube(scaled, region, segmenting)
+    padded = SuperADNet.pad_input(torch.from_numpy(scaled).to(model.device)[None])
+    kinds = np.unique(labels[valid])
+
+    def score(index: int) -> np.ndarray:
+        kind = kinds[index]
+        prepared = segment_cube(scaled, labels == kind, segmenting)
         error_map = model.errors[kind] if from_map else None
-        errors = _squared_errors(model.networks[kind], prepared, model.device, passes, options,
+        errors = _squared_errors(model.networks[kind], prepared, padded, passes, options,
                                  taps_from=(error_map, window))  # fmt: skip
-        scores[region] = finish_scores(errors, [prepared], options)[0][region]
+        return finish_scores(errors, [prepared], options)[0]
+
+    sizes = [np.count_nonzero(labels == kind) for kind in kinds]
+    by_kind = per_network(score, len(kinds), model.device, sizes)
+    scores = np.full(valid.shape, np.nan, dtype=np.float32)
+    for kind, kind_scores in zip(kinds, by_kind, strict=True):
+        scores[labels == kind] = kind_scores[labels == kind]
     return scores
 
 
@@ -489,28 +502,54 @@ def _locked(read_crop: CropReader) -> CropReader:
 def _squared_errors(
     network: SuperADNet,
     prepared: PreparedCube,
-    device: torch.device,
+    padded: torch.Tensor,
     passes: int,
     options: dict[str, Any],
     taps_from: tuple[SceneErrorMap | None, CropWindow | None],
 ) -> np.ndarray:
-    """float32 ``(1, y, x)`` mean squared reconstruction error of ``passes`` forward passes."""
+    """float32 ``(1, y, x)`` mean squared reconstruction error of ``passes`` forward passes.
+
+    ``padded`` is the whole tile padded by :meth:`SuperADNet.pad_input`; the
+    network sees it as 0 outside ``prepared.valid``.
+    """
     kernel, size = options["kernel"], options["window"]
-    tile = _CropInputs.build(prepared, device)
+    device = padded.device
     height, width = prepared.valid.shape
     invalid = torch.from_numpy(~prepared.valid).to(device)
+    kept = None
+    if not prepared.valid.all():
+        kept = torch.from_numpy(np.pad(prepared.valid, 1, mode="reflect")).to(device)
+    slots = torch.from_numpy(prepared.labels.reshape(-1)).to(device)
+    token_mask = torch.arange(prepared.count + 1, device=device)[None] < prepared.count
     error_map, window = taps_from
     taps = None if error_map is None else error_map.taps(window, kernel, size, device)
     with torch.no_grad():
         for _ in range(max(1, passes)):
-            residual = tile.residual(network, taps)
-            bands = residual.shape[1]
-            # norms rather than abs()/pow(): no tile-sized temporary (a 592² tile is 280 MB)
-            error = torch.linalg.vector_norm(residual, 1, dim=1).div_(bands)
-            error = error.view(height, width).masked_fill(invalid, torch.inf)
+            hidden = network.hidden(padded, slots, token_mask, taps, kept)
+            mean_absolute, mean_squared = _residual_means(network, hidden, padded)
+            error = mean_absolute.view(height, width).masked_fill(invalid, torch.inf)
             taps = select_taps(error, kernel, size)[None]
-        errors = torch.linalg.vector_norm(residual, 2, dim=1).square_().div_(bands)
-        return errors.view(1, height, width).cpu().numpy().astype(np.float32)
+        return mean_squared.view(1, height, width).cpu().numpy().astype(np.float32)
+
+
+def _residual_means(
+    network: SuperADNet, hidden: torch.Tensor, padded: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each pixel's mean absolute and mean squared reconstruction error over the bands.
+
+    The reconstruction is made ``RESIDUAL_ROWS`` rows at a time, so that no
+    tile-sized cube is held (a 552² tile of 200 bands is 240 MB).
+    """
+    bands, height = network.bands, hidden.shape[2]
+    target = padded[..., 1:-1, 1:-1]
+    absolute, squared = [], []
+    for start in range(0, height, RESIDUAL_ROWS):
+        rows = slice(start, start + RESIDUAL_ROWS)
+        residual = network.reconstruct(hidden[..., rows, :]).sub_(target[..., rows, :])
+        residual = residual.permute(0, 2, 3, 1).reshape(-1, bands)
+        absolute.append(torch.linalg.vector_norm(residual, 1, dim=1).div_(bands))
+        squared.append(torch.linalg.vector_norm(residual, 2, dim=1).square_().div_(bands))
+    return torch.cat(absolute), torch.cat(squared)
 
 
 def _scaled_crops(

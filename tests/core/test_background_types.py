@@ -5,7 +5,15 @@ import pytest
 import torch
 
 from superad_geo.model.background_types import BackgroundTypes, sample_spectra
-from superad_geo.model.scene_training import SceneModel, score_tile, train_scene
+from superad_geo.model.network import SuperADNet
+from superad_geo.model.preparation import segment_cube
+from superad_geo.model.scene_training import (
+    SceneModel,
+    _CropInputs,
+    _squared_errors,
+    score_tile,
+    train_scene,
+)
 
 BANDS = 12
 
@@ -125,3 +133,20 @@ def test_a_failure_in_one_network_stops_those_trained_beside_it(two_grounds):
     finally:
         torch.set_num_threads(before)
     assert max(reported) < 6  # the other network stopped at its next step, not after its ~30
+
+
+def test_a_type_scored_on_the_shared_tile_equals_its_masked_cube_scored_alone(two_grounds):
+    cube, valid = two_grounds
+    model = _train(cube, valid, background_types=2)
+    scaled = np.where(valid, (cube - np.nanmin(cube)) / np.ptp(cube[:, valid]), 0)
+    scaled = scaled.astype(np.float32)
+    region = model.types.assign(scaled, valid) == 1
+    prepared = segment_cube(scaled, region, {**model.options, "slic_iterations": 10})
+    shared = SuperADNet.pad_input(torch.from_numpy(scaled)[None])
+    options = model.options
+    errors = _squared_errors(model.networks[1], prepared, shared, 1, options, (None, None))
+    alone = _CropInputs.build(prepared, torch.device("cpu"))  # the region's own masked copy
+    with torch.no_grad():
+        residual = alone.residual(model.networks[1], None)
+    expected = residual.square().mean(dim=1).view(region.shape).numpy()
+    np.testing.assert_allclose(errors[0][region], expected[region], rtol=1e-4, atol=1e-7)
