@@ -144,34 +144,56 @@ class SceneModel:
 
 @dataclass
 class _CropInputs:
-    """One crop's tensors for the network, built from a :class:`PreparedCube`."""
+    """One crop's (or a tile region's) tensors for the network, built from a
+    :class:`PreparedCube`."""
 
     padded: torch.Tensor
     target: torch.Tensor
     slots: torch.Tensor
     token_mask: torch.Tensor
     valid_index: torch.Tensor
+    kept: torch.Tensor | None
+    """The padded validity the network masks ``padded`` with (None: ``padded`` is masked)."""
 
     @classmethod
     def build(cls, prepared: PreparedCube, device: torch.device) -> _CropInputs:
         """The inputs of ``prepared``, 0 outside its valid pixels (a region's cube is shared)."""
         cube = torch.from_numpy(np.ascontiguousarray(prepared.scaled)).to(device)[None]
-        valid_map = torch.from_numpy(prepared.valid).to(device)
         if not prepared.valid.all():
-            cube = cube.where(valid_map, 0.0)
-        padded = SuperADNet.pad_input(cube)
-        valid = valid_map.reshape(-1)
+            cube = cube.where(torch.from_numpy(prepared.valid).to(device), 0.0)
+        return cls._around(prepared, SuperADNet.pad_input(cube), kept=None)
+
+    @classmethod
+    def on_tile(cls, prepared: PreparedCube, padded: torch.Tensor) -> _CropInputs:
+        """The inputs of a region of a tile padded once for all its regions (by
+        :meth:`SuperADNet.pad_input`): the network masks the shared cube, no copy is made."""
+        kept = None
+        if not prepared.valid.all():
+            kept = torch.from_numpy(np.pad(prepared.valid, 1, mode="reflect")).to(padded.device)
+        return cls._around(prepared, padded, kept)
+
+    @classmethod
+    def _around(
+        cls, prepared: PreparedCube, padded: torch.Tensor, kept: torch.Tensor | None
+    ) -> _CropInputs:
+        device = padded.device
+        valid = torch.from_numpy(prepared.valid.reshape(-1)).to(device)
         return cls(
             padded=padded,
             target=padded[..., 1:-1, 1:-1],
             slots=torch.from_numpy(prepared.labels.reshape(-1)).to(device),
             token_mask=torch.arange(prepared.count + 1, device=device)[None] < prepared.count,
             valid_index=valid.nonzero().squeeze(1),
+            kept=kept,
         )
+
+    def hidden(self, network: SuperADNet, taps: torch.Tensor | None) -> torch.Tensor:
+        """The network's features of these inputs (:meth:`SuperADNet.hidden`)."""
+        return network.hidden(self.padded, self.slots, self.token_mask, taps, self.kept)
 
     def residual(self, network: SuperADNet, taps: torch.Tensor | None) -> torch.Tensor:
         """``(pixels, band)`` reconstruction minus input."""
-        out = network(self.padded, self.slots, self.token_mask, taps).sub_(self.target)
+        out = network.reconstruct(self.hidden(network, taps)).sub_(self.target)
         return out.permute(0, 2, 3, 1).reshape(-1, out.shape[1])
 
 
@@ -387,20 +409,21 @@ def score_tile(
     from_map = window is not None and model.errors is not None
     padded = SuperADNet.pad_input(torch.from_numpy(scaled).to(model.device)[None])
     kinds = np.unique(labels[valid])
+    regions = [labels == kind for kind in kinds]
 
     def score(index: int) -> np.ndarray:
         kind = kinds[index]
-        prepared = segment_cube(scaled, labels == kind, segmenting)
+        prepared = segment_cube(scaled, regions[index], segmenting)
         error_map = model.errors[kind] if from_map else None
         errors = _squared_errors(model.networks[kind], prepared, padded, passes, options,
                                  taps_from=(error_map, window))  # fmt: skip
         return finish_scores(errors, [prepared], options)[0]
 
-    sizes = [np.count_nonzero(labels == kind) for kind in kinds]
+    sizes = [np.count_nonzero(region) for region in regions]
     by_kind = per_network(score, len(kinds), model.device, sizes)
     scores = np.full(valid.shape, np.nan, dtype=np.float32)
-    for kind, kind_scores in zip(kinds, by_kind, strict=True):
-        scores[labels == kind] = kind_scores[labels == kind]
+    for region, kind_scores in zip(regions, by_kind, strict=True):
+        scores[region] = kind_scores[region]
     return scores
 
 
@@ -413,9 +436,9 @@ def per_network(
 ) -> list[T]:
     """``[work(0), …, work(count - 1)]``: on the CPU in parallel threads, one torch thread each.
 
-    The networks of background types train independently; on small crops
-    two single-threaded networks side by side do ~1.3 times the work of one
-    network on two threads (docs/benchmarks.md). With two or more networks,
+    The networks of background types train and score independently; on
+    small crops two single-threaded networks side by side do ~1.3 times the
+    work of one network on two threads (docs/benchmarks.md). With two or more networks,
     each runs on one torch thread whatever the thread count, so the result
     does not depend on it. ``sizes`` (each job's relative cost) starts the
     larger jobs first, so that the threads finish together. When a job fails
@@ -513,35 +536,30 @@ def _squared_errors(
     network sees it as 0 outside ``prepared.valid``.
     """
     kernel, size = options["kernel"], options["window"]
+    region = _CropInputs.on_tile(prepared, padded)
     device = padded.device
     height, width = prepared.valid.shape
     invalid = torch.from_numpy(~prepared.valid).to(device)
-    kept = None
-    if not prepared.valid.all():
-        kept = torch.from_numpy(np.pad(prepared.valid, 1, mode="reflect")).to(device)
-    slots = torch.from_numpy(prepared.labels.reshape(-1)).to(device)
-    token_mask = torch.arange(prepared.count + 1, device=device)[None] < prepared.count
     error_map, window = taps_from
     taps = None if error_map is None else error_map.taps(window, kernel, size, device)
     with torch.no_grad():
         for _ in range(max(1, passes)):
-            hidden = network.hidden(padded, slots, token_mask, taps, kept)
-            mean_absolute, mean_squared = _residual_means(network, hidden, padded)
+            hidden = region.hidden(network, taps)
+            mean_absolute, mean_squared = _residual_means(network, hidden, region.target)
             error = mean_absolute.view(height, width).masked_fill(invalid, torch.inf)
             taps = select_taps(error, kernel, size)[None]
         return mean_squared.view(1, height, width).cpu().numpy().astype(np.float32)
 
 
 def _residual_means(
-    network: SuperADNet, hidden: torch.Tensor, padded: torch.Tensor
+    network: SuperADNet, hidden: torch.Tensor, target: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each pixel's mean absolute and mean squared reconstruction error over the bands.
+    """Each pixel's mean absolute and mean squared error of the reconstruction of ``target``.
 
     The reconstruction is made ``RESIDUAL_ROWS`` rows at a time, so that no
     tile-sized cube is held (a 552² tile of 200 bands is 240 MB).
     """
     bands, height = network.bands, hidden.shape[2]
-    target = padded[..., 1:-1, 1:-1]
     absolute, squared = [], []
     for start in range(0, height, RESIDUAL_ROWS):
         rows = slice(start, start + RESIDUAL_ROWS)
