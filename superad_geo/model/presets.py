@@ -89,7 +89,7 @@ DEFAULT: dict[str, Any] = {
     "standardise_window": 41,
     "standardise_clip": 3.0,
     "training": "auto",
-    # ≈134²: 4395 steps of 64² crops shared by 6 types' networks, 1 Mpx in 9–11 min (EPYC);
+    # ≈134²: 4395 steps of 64² crops shared by 6 types' networks, 1 Mpx in 8:43–9:42 (EPYC);
     # 64² rather than 128² crops give each type's network 4 times the optimiser steps
     "crop_size": 64,
     "scene_training_pixels": 18_000,
