@@ -62,16 +62,7 @@ def benchmark_blocks() -> list[tuple[str, np.ndarray, np.ndarray]]:
     blocks = []
     for path in sorted(HAD_DIR.glob("*.mat")):
         scene, truth = read_mat(path)
-        cube = scene.values.astype(np.float64)
-        source = np.linspace(0.0, 1.0, cube.shape[0])
-        target = np.linspace(0.0, 1.0, BANDS)
-        # linear interpolation along the band axis, every pixel at once
-        position = np.interp(target, source, np.arange(cube.shape[0]))
-        low = np.floor(position).astype(int)
-        high = np.minimum(low + 1, cube.shape[0] - 1)
-        weight = (position - low)[:, None, None]
-        cube = cube[low] * (1 - weight) + cube[high] * weight
-        cube = (cube - cube.min()) / (cube.max() - cube.min())
+        cube = on_band_grid(scene.values)
         pad = BLOCK - cube.shape[1]
         if pad > 0:
             cube = np.pad(cube, ((0, 0), (0, pad), (0, 0)), mode="reflect")
@@ -80,6 +71,20 @@ def benchmark_blocks() -> list[tuple[str, np.ndarray, np.ndarray]]:
             (path.stem, cube[:, :BLOCK, :BLOCK].astype(np.float32), truth[:BLOCK, :BLOCK])
         )
     return blocks
+
+
+def on_band_grid(cube: np.ndarray) -> np.ndarray:
+    """A ``(band, y, x)`` cube brought to ``BANDS`` bands by index and scaled to [0, 1]."""
+    cube = np.asarray(cube, dtype=np.float64)
+    source = np.linspace(0.0, 1.0, cube.shape[0])
+    target = np.linspace(0.0, 1.0, BANDS)
+    # linear interpolation along the band axis, every pixel at once
+    position = np.interp(target, source, np.arange(cube.shape[0]))
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, cube.shape[0] - 1)
+    weight = (position - low)[:, None, None]
+    cube = cube[low] * (1 - weight) + cube[high] * weight
+    return (cube - cube.min()) / (cube.max() - cube.min())
 
 
 def grid_scene(blocks, cells: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

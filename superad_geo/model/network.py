@@ -7,7 +7,7 @@ the same size train in one step. ``B = 1`` is the plain network of the paper.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -105,17 +105,26 @@ class SuperADNet(nn.Module):
         self.to(memory_format=MEMORY_FORMAT)
 
     @classmethod
-    def from_seeds(cls, seeds: Sequence[int], bands: int, **options: int) -> SuperADNet:
+    def from_seeds(
+        cls,
+        seeds: Sequence[int],
+        bands: int,
+        start: Mapping[str, torch.Tensor] | None = None,
+        **options: int,
+    ) -> SuperADNet:
         """Stack ``len(seeds)`` networks, network ``b`` initialised from ``seeds[b]``.
 
         Each is initialised exactly as a single network made after
         ``torch.manual_seed(seeds[b])``, so training them together equals
-        training them one by one.
+        training them one by one; or, given ``start`` (a single network's
+        ``state_dict``), each is a copy of that network.
         """
         singles = []
         for seed in seeds:
             torch.manual_seed(seed)
             singles.append(cls(bands, **options))
+            if start is not None:
+                singles[-1].load_state_dict(start)
         if len(singles) == 1:
             return singles[0]
         stacked = cls(bands, models=len(seeds), **options)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,6 +181,23 @@ def score_cubes(
 
 
 def train_and_score(
+    prepared: Sequence[PreparedCube], options: dict[str, Any], **training: Any
+) -> np.ndarray:
+    """Train one network per prepared cube, side by side; return their scores.
+
+    :func:`train_networks` trains them (``training`` are its keyword
+    arguments); :func:`finish_scores` turns their errors into scores.
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``(B, y, x)``.
+    """
+    _, errors = train_networks(prepared, options, **training)
+    return finish_scores(errors, prepared, options)
+
+
+def train_networks(
     prepared: Sequence[PreparedCube],
     options: dict[str, Any],
     *,
@@ -188,22 +205,24 @@ def train_and_score(
     device: torch.device,
     progress: ProgressCallback | None = None,
     observer: Callable[[TrainingStep], None] | None = None,
-) -> np.ndarray:
-    """Train one fresh network per prepared cube, side by side; return their scores.
+    start: Mapping[str, torch.Tensor] | None = None,
+) -> tuple[SuperADNet, np.ndarray]:
+    """Train one network per prepared cube, side by side; return them and their errors.
 
     The cubes must share one shape. Network ``b`` is initialised from
-    ``seeds[b]``. The score of a pixel is its mean squared error over bands in
-    the forward pass of the last ``score_average`` steps (each map divided by
-    its mean before averaging when more than one), as the reference scores
-    the forward pass of its last step; :func:`finish_scores` then turns these
-    errors into scores. ``observer(record)``, if given, sees every step's
-    :class:`TrainingStep` (its error maps, losses, OBPM's kept pixels and the
-    AdaConv taps; for benchmarks of accuracy against steps and of divergence).
+    ``seeds[b]``, or every network from the weights ``start`` of one network
+    trained elsewhere (a warm start). A pixel's error is its mean squared
+    error over bands in the forward pass of the last ``score_average`` steps
+    (each map divided by its mean before averaging when more than one), as
+    the reference scores the forward pass of its last step.
+    ``observer(record)``, if given, sees every step's :class:`TrainingStep`
+    (its error maps, losses, OBPM's kept pixels and the AdaConv taps; for
+    benchmarks of accuracy against steps and of divergence).
 
     Returns
     -------
-    np.ndarray
-        float32 ``(B, y, x)``.
+    (SuperADNet, np.ndarray)
+        The trained networks, stacked, and float32 ``(B, y, x)`` errors.
     """
     models = len(prepared)
     bands, height, width = prepared[0].scaled.shape
@@ -225,7 +244,7 @@ def train_and_score(
     model_of_pixel = valid_index % models
     valid_per_model = torch.bincount(model_of_pixel, minlength=models)
 
-    model = new_network(seeds, bands, options, device)
+    model = new_network(seeds, bands, options, device, start)
     optimiser, schedule = new_optimiser(model, options)
 
     total = int(options["steps"])
@@ -276,19 +295,37 @@ def train_and_score(
         )
         if progress is not None:
             progress(step + 1, total)
-    return finish_scores(_by_model(score_sum / averaged, models, height, width), prepared, options)
+    return model, _by_model(score_sum / averaged, models, height, width)
 
 
 def new_network(
-    seeds: Sequence[int], bands: int, options: dict[str, Any], device: torch.device
+    seeds: Sequence[int],
+    bands: int,
+    options: dict[str, Any],
+    device: torch.device,
+    start: Mapping[str, torch.Tensor] | None = None,
 ) -> SuperADNet:
-    """``len(seeds)`` networks side by side, as ``options`` say, on ``device``."""
+    """``len(seeds)`` networks side by side, as ``options`` say, on ``device``.
+
+    Each starts from the weights ``start`` of one network when given.
+
+    Raises
+    ------
+    InputError
+        If ``start`` is the weights of a network for another band count.
+    """
+    if start is not None and start["embed_in.weight"].shape[1] != bands:
+        raise InputError(
+            f"the starting weights are for {start['embed_in.weight'].shape[1]} bands, "
+            f"the cube has {bands}"
+        )
     # torch's global generator seeds the networks: one initialisation at a time,
     # so that tiles scored in threads of one process stay reproducible
     with _INITIALISATION, torch.random.fork_rng(devices=[]):
         return SuperADNet.from_seeds(
             seeds,
             bands,
+            start=start,
             features=options["features"],
             kernel=options["kernel"],
             window=options["window"],

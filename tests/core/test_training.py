@@ -6,7 +6,9 @@ import torch
 
 from superad_geo import score_cube, score_cubes
 from superad_geo.errors import InputError, NoValidPixelsError
+from superad_geo.model.preparation import prepare_cube
 from superad_geo.model.presets import resolve_params
+from superad_geo.model.training import new_network, train_and_score, train_networks
 
 
 def _cube(seed=0, bands=12, height=24, width=20):
@@ -110,3 +112,26 @@ def test_deterministic_with_several_threads():
     finally:
         torch.set_num_threads(threads)
     np.testing.assert_array_equal(first, second)
+
+
+def test_a_warm_start_continues_the_network_it_is_given():
+    """Starting from a network's weights is deterministic and starts from exactly them."""
+    options = resolve_params("default", steps=3)
+    cube, other = prepare_cube(_cube(0), options), prepare_cube(_cube(5), options)
+    cpu = torch.device("cpu")
+    fresh = new_network([7], 12, options, cpu).state_dict()
+    from_seed = train_and_score([cube], options, seeds=[7], device=cpu)
+    from_weights = train_and_score([cube], options, seeds=[0], device=cpu, start=fresh)
+    np.testing.assert_array_equal(from_weights, from_seed)
+    side_by_side = train_and_score([cube, cube], options, seeds=[0, 1], device=cpu, start=fresh)
+    for got in side_by_side:  # grouped convolutions round differently
+        np.testing.assert_allclose(got, from_seed[0], rtol=2e-4, atol=1e-5 * from_seed.max())
+
+    trained, _ = train_networks([other], options, seeds=[2], device=cpu)
+    warm = train_and_score([cube], options, seeds=[0], device=cpu, start=trained.state_dict())
+    again = train_and_score([cube], options, seeds=[0], device=cpu, start=trained.state_dict())
+    np.testing.assert_array_equal(warm, again)
+    assert not np.array_equal(warm, from_seed)
+
+    with pytest.raises(InputError, match="for 12 bands, the cube has 8"):
+        new_network([0], 8, options, cpu, start=fresh)
