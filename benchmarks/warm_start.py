@@ -91,7 +91,9 @@ def pretrained(source: str, held_out: str, blocks: dict, args: argparse.Namespac
     return torch.load(path)
 
 
-def run(cube: np.ndarray, truth: np.ndarray, steps: int, seed: int, start, record: Path) -> dict:
+def run(
+    cube: np.ndarray, truth: np.ndarray, steps: int, seed: int, start: dict | None, record: Path
+) -> dict:
     """The default's AUC and wall time on ``cube`` after ``steps`` steps from ``start``
     (kept in ``record``, and read from it when there)."""
     if not record.exists():
@@ -110,7 +112,7 @@ def main() -> None:
     parser.add_argument("--scenes", nargs="+", help="benchmark scenes (default: all six)")
     parser.add_argument("--steps", type=int, nargs="+", default=[100, 300])
     parser.add_argument("--pretrain-steps", type=int, default=600)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="of the pretraining and every run")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "warm-start")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from superad_geo.errors import InputError
 from superad_geo.model.adaconv import AdaConv
 from superad_geo.model.pooling import pool_superpixels, unpool_superpixels
 from superad_geo.model.transformer import BatchedLayerNorm, BatchedLinear, TransformerBlock
@@ -118,7 +119,17 @@ class SuperADNet(nn.Module):
         ``torch.manual_seed(seeds[b])``, so training them together equals
         training them one by one; or, given ``start`` (a single network's
         ``state_dict``), each is a copy of that network.
+
+        Raises
+        ------
+        InputError
+            If ``start`` is the weights of a network for another band count.
         """
+        if start is not None and start["embed_in.weight"].shape[1] != bands:
+            raise InputError(
+                f"the starting weights are for {start['embed_in.weight'].shape[1]} bands, "
+                f"the cube has {bands}"
+            )
         singles = []
         for seed in seeds:
             torch.manual_seed(seed)

@@ -132,11 +132,16 @@ class SceneModel:
     def from_state(cls, state: dict[str, Any], device: str = "auto") -> SceneModel:
         """The model of a :meth:`state`, on ``device``."""
         torch_device = resolve_device(device)
-        networks = []
-        for weights in state["weights"]:
-            network = new_network([0], state["bands"], state["options"], torch_device)
-            network.load_state_dict({name: torch.from_numpy(v) for name, v in weights.items()})
-            networks.append(network)
+        networks = [
+            new_network(
+                [0],
+                state["bands"],
+                state["options"],
+                torch_device,
+                start={name: torch.from_numpy(v) for name, v in weights.items()},
+            )
+            for weights in state["weights"]
+        ]
         types = None if state["types"] is None else BackgroundTypes.from_state(state["types"])
         options, scaling, losses = state["options"], state["scaling"], state["losses"]
         return cls(networks, types, options, scaling, torch_device, losses, None)

@@ -314,11 +314,6 @@ def new_network(
     InputError
         If ``start`` is the weights of a network for another band count.
     """
-    if start is not None and start["embed_in.weight"].shape[1] != bands:
-        raise InputError(
-            f"the starting weights are for {start['embed_in.weight'].shape[1]} bands, "
-            f"the cube has {bands}"
-        )
     # torch's global generator seeds the networks: one initialisation at a time,
     # so that tiles scored in threads of one process stay reproducible
     with _INITIALISATION, torch.random.fork_rng(devices=[]):
