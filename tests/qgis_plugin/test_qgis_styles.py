@@ -39,6 +39,9 @@ DRIVER = textwrap.dedent(
         "max": renderer.classificationMax(),
         "ramp": [items[0].value, items[-1].value],
     }
+    # the scores layer's renderer dies with it; a stale wrapper left in sip's map would be
+    # handed back, with its old type, for a new renderer made at the same address
+    del renderer, items
     layer = QgsRasterLayer(mask, "mask")
     report["mask_failure"] = apply_style(layer, MASK_QML)
     renderer = layer.renderer()
@@ -54,7 +57,7 @@ DRIVER = textwrap.dedent(
         context.layerToLoadOnCompletionDetails(mask).postProcessor() is not None
     )
     print("REPORT " + json.dumps(report))
-    del layer, renderer, items, context, details
+    del layer, renderer, context, details
     app.exitQgis()
     """
 )
