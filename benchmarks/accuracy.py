@@ -21,13 +21,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import xarray as xr
+from machine import cpu_model
 
 from superad_geo.evaluation.metrics import evaluate_scores, roc_auc
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.preparation import prepare_cube
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.rx import rx_scores
-from superad_geo.model.training import TrainingStep, finish_scores, train_and_score
+from superad_geo.model.training import TrainingStep, finish_scores, train_and_score, warm_start
 from superad_geo.scene.io import read_mat
 
 HAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "had"
@@ -71,6 +72,7 @@ def run_scene(
         seeds=[seed],
         device=resolve_device(device),
         observer=observe if every or at else None,
+        start=warm_start(len(scene), params),
     )[0]
     seconds = time.perf_counter() - start
     if save is not None:
@@ -172,7 +174,7 @@ def main() -> None:
     overrides = {key: json.loads(value) for key, value in (s.split("=", 1) for s in args.set)}
     params = resolve_params(args.preset, steps=args.steps, **overrides)
     print(
-        f"preset={args.preset} steps={params['steps']} overrides={overrides} "
+        f"CPU: {cpu_model()}; preset={args.preset} steps={params['steps']} overrides={overrides} "
         f"threads={torch.get_num_threads()}"
     )
     results = run_preset(

@@ -38,14 +38,14 @@ import torch
 from superad_geo.evaluation.metrics import roc_auc
 from superad_geo.model.preparation import prepare_cube
 from superad_geo.model.presets import resolve_params
-from superad_geo.model.training import train_and_score, train_networks
-from superad_geo.scene.synthetic import make_scene
+from superad_geo.model.training import train_and_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from machine import cpu_model  # noqa: E402
 from make_large_scenes import HAD_DIR, benchmark_blocks, on_band_grid  # noqa: E402
+from make_weights import pretrain, synthetic_cube  # noqa: E402
 
 SOURCES = ("others", "synthetic", "enmap")
 ENMAP_DIR = HAD_DIR.parent / "enmap-potsdam"
@@ -57,10 +57,7 @@ def pretraining_cube(source: str, held_out: str, blocks: dict) -> np.ndarray:
     if source == "others":
         return np.concatenate([cube for name, (cube, _) in blocks.items() if name != held_out], 2)
     if source == "synthetic":
-        scenes = [
-            make_scene((100, 100), 200, seed=seed, materials=3 + seed % 4) for seed in range(5)
-        ]
-        return np.concatenate([on_band_grid(scene.values) for scene, _ in scenes], axis=2)
+        return synthetic_cube()
     tiles = []
     for path in sorted(ENMAP_DIR.glob("enmap_potsdam_tile_*.tif")):
         with rasterio.open(path) as src:
@@ -79,13 +76,9 @@ def pretrained(source: str, held_out: str, blocks: dict, args: argparse.Namespac
     name = held_out if source == "others" else "all"
     path = args.out / f"{source}-{name}-{args.pretrain_steps}-seed{args.seed}.pt"
     if not path.exists():
-        options = resolve_params("default", steps=args.pretrain_steps, training="tile")
         cube = pretraining_cube(source, held_out, blocks)
         started = time.perf_counter()
-        network, _ = train_networks(
-            [prepare_cube(cube, options)], options, seeds=[args.seed], device=CPU
-        )
-        torch.save(network.state_dict(), path)
+        torch.save(pretrain(cube, args.pretrain_steps, args.seed), path)
         shape = "×".join(map(str, cube.shape[1:]))
         print(f"pretrained on {source} ({shape}) in {time.perf_counter() - started:.0f} s")
     return torch.load(path)

@@ -46,6 +46,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 
+from superad_geo.model.pretrained import band_grid_matrix
 from superad_geo.scene.mat import read_mat
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,14 +77,7 @@ def benchmark_blocks() -> list[tuple[str, np.ndarray, np.ndarray]]:
 def on_band_grid(cube: np.ndarray) -> np.ndarray:
     """A ``(band, y, x)`` cube brought to ``BANDS`` bands by index and scaled to [0, 1]."""
     cube = np.asarray(cube, dtype=np.float64)
-    source = np.linspace(0.0, 1.0, cube.shape[0])
-    target = np.linspace(0.0, 1.0, BANDS)
-    # linear interpolation along the band axis, every pixel at once
-    position = np.interp(target, source, np.arange(cube.shape[0]))
-    low = np.floor(position).astype(int)
-    high = np.minimum(low + 1, cube.shape[0] - 1)
-    weight = (position - low)[:, None, None]
-    cube = cube[low] * (1 - weight) + cube[high] * weight
+    cube = np.tensordot(band_grid_matrix(cube.shape[0], BANDS), cube, axes=1)
     return (cube - cube.min()) / (cube.max() - cube.min())
 
 

@@ -146,7 +146,8 @@ class DetectOptions:
     )
     seed: int = option(
         0,
-        "Random seed of the network's initialisation.",
+        "Random seed of the network's initialisation (per-tile training with the fast preset "
+        "starts from a pretrained network instead, on 7 bands or more).",
         type=int,
         detector="superad",
         label="Random seed",

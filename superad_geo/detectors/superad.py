@@ -101,6 +101,8 @@ class SuperADRun:
     """Engine parameter overrides, with the kept bands' wavelengths."""
     scaling: tuple[float, float]
     threads: int
+    bands: int
+    """The scene's kept bands."""
     network: Mapping[str, Any] | None = None
     """The scene network's state, when the scene was trained as a scene."""
 
@@ -170,6 +172,15 @@ class SuperAD(Detector):
         from superad_geo.model.presets import PRESETS
 
         return PRESETS.get(options.preset, {}).get("input_scaling", "minmax")
+
+    def fingerprint(self, options: DetectOptions) -> dict[str, Any]:
+        """The options, and the pretrained weights where the preset starts from them."""
+        chosen = super().fingerprint(options)
+        if _engine_params(options)["warm_start"]:
+            from superad_geo.model.pretrained import weights_identity
+
+            chosen["pretrained"] = weights_identity()
+        return chosen
 
     def record(self, options: DetectOptions, execution: Execution) -> dict[str, Any]:
         engine = _engine_params(options)
@@ -261,6 +272,7 @@ class SuperAD(Detector):
             params={**chosen, **dict(options.params), **wavelengths},
             scaling=scene.scaling,
             threads=int(execution.threads or 0),
+            bands=len(scene.fill),
         )
 
     def fit(self, state: SuperADRun, read: WindowReader, shape, progress) -> dict[str, Any]:
@@ -323,6 +335,7 @@ class SuperAD(Detector):
             "device_used": str(resolve_device(state.device)),
             "batch_size_used": int(execution.batch_size),
             "training_used": "scene" if state.network is not None else "tile",
+            "start_used": _start_used(state),
             # scene training scales its optimiser steps to the scene's area (scene_schedule)
             "steps_used": int(
                 state.network["options"]["steps"]
@@ -330,6 +343,16 @@ class SuperAD(Detector):
                 else state.resolved()["steps"]
             ),
         }
+
+
+def _start_used(state: SuperADRun) -> str:
+    """Where the run's networks started: the pretrained weights (named) or their seed (and why)."""
+    from superad_geo.model.pretrained import unmappable, weights_identity
+
+    if state.network is not None or not state.resolved()["warm_start"]:
+        return "seed"
+    reason = unmappable(state.bands)
+    return weights_identity() if reason is None else f"seed ({reason})"
 
 
 DETECTOR = SuperAD()

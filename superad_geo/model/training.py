@@ -18,6 +18,7 @@ from superad_geo.model.mining import background_mask, pixel_loss
 from superad_geo.model.network import SuperADNet
 from superad_geo.model.preparation import PreparedCube, prepare_cube
 from superad_geo.model.presets import resolve_params
+from superad_geo.model.pretrained import pretrained_start, unmappable
 from superad_geo.model.scoring import SCORING_KEYS, anomaly_scores, tile_rx
 
 ProgressCallback = Callable[[int, int], None]
@@ -67,7 +68,8 @@ def score_cube(
     steps : int, optional
         Training steps; the preset's count when None.
     seed : int
-        Seed of the network's initialisation.
+        Seed of the network's initialisation; unused where the preset's ``warm_start``
+        starts it from the pretrained network (:mod:`superad_geo.model.pretrained`).
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     mask : np.ndarray, optional
@@ -173,11 +175,24 @@ def score_cubes(
         for cube, mask in zip(cubes, masks, strict=True)
     ]
     scores = train_and_score(
-        prepared, options, seeds=seeds, device=resolve_device(device), progress=progress
+        prepared,
+        options,
+        seeds=seeds,
+        device=resolve_device(device),
+        progress=progress,
+        start=warm_start(len(cubes[0]), options),
     )
     for tile_scores, tile in zip(scores, prepared, strict=True):
         tile_scores[~tile.valid] = np.nan
     return list(scores)
+
+
+def warm_start(bands: int, options: dict[str, Any]) -> dict[str, torch.Tensor] | None:
+    """The weights a cube of ``bands`` bands starts from: the pretrained network's where
+    ``options`` ask for them and the bands can be mapped to it; else None (the seeds')."""
+    if not options["warm_start"] or unmappable(bands) is not None:
+        return None
+    return pretrained_start(bands)
 
 
 def train_and_score(

@@ -45,6 +45,7 @@ def implanted(had_dir, one_torch_thread):
         smoothing_sigma=0,
         rx_weight=0,
         standardise_window=0,
+        warm_start=False,  # as measured: from the seed
     )
     target = implant.labels > 0
     return errors, rx_scores(implant.cube), target, target | (truth == 0)

@@ -77,11 +77,15 @@ def test_no_seam_on_a_homogeneous_scene():
 
 
 def test_tile_size_does_not_change_accuracy():
-    """Small stand-in of the 1024^2 check: 128- vs 256-pixel tiles on a 256^2 scene."""
+    """Small stand-in of the 1024^2 check: 128- vs 256-pixel tiles on a 256^2 scene.
+
+    From the seed: three steps from the pretrained network are that network barely
+    adapted to each tile (0.927 against 0.993 here; at fast's 200 steps, docs/accuracy.md).
+    """
     scene, truth = make_scene((256, 256), 30, seed=0)
     aucs = []
     for size in (128, 256):
-        scores = detect(scene, tile_size=size, overlap=32, **{**FAST, "steps": 3})
+        scores = detect(scene, tile_size=size, overlap=32, **{**FAST, "steps": 3}, warm_start=False)
         aucs.append(roc_auc_score(truth.values.ravel(), scores.values.ravel()))
     assert abs(aucs[0] - aucs[1]) < 0.01, aucs
 
@@ -91,7 +95,7 @@ def test_tile_size_does_not_change_accuracy_1024():
     scene, truth = make_scene((1024, 1024), 100, seed=0)
     aucs = []
     for size in (256, 512):
-        scores = detect(scene, tile_size=size, **{**FAST, "steps": 5})
+        scores = detect(scene, tile_size=size, **{**FAST, "steps": 5}, warm_start=False)
         assert scores.rio.crs == scene.rio.crs
         assert scores.rio.transform() == scene.rio.transform()
         aucs.append(roc_auc_score(truth.values.ravel(), scores.values.ravel()))
