@@ -16,7 +16,7 @@ from there on the cube itself (``training.train_networks(start=)``).
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -78,21 +78,28 @@ def weights_identity() -> str:
 def pretrained_start(bands: int) -> dict:
     """The pretrained network's ``state_dict`` mapped to a cube of ``bands`` bands.
 
-    Read from the package, never from the network.
+    Read from the package, never from the network; once per band count in a
+    process (every tile of a scene has the same bands).
 
     Raises
     ------
     InputError
         If ``bands`` cannot be mapped onto the grid (:func:`unmappable`).
     """
-    import torch
-
     reason = unmappable(bands)
     if reason is not None:
         raise InputError(reason)
+    return dict(_mapped_state(bands))
+
+
+@lru_cache(maxsize=8)
+def _mapped_state(bands: int) -> dict:
+    import torch
+
     state = dict(torch.load(WEIGHTS, map_location="cpu", weights_only=True))
-    to_grid = torch.from_numpy(band_grid_matrix(bands)).float()
-    from_grid = torch.from_numpy(np.linalg.pinv(band_grid_matrix(bands))).float()
+    to_grid = band_grid_matrix(bands)
+    from_grid = torch.from_numpy(np.linalg.pinv(to_grid)).float()
+    to_grid = torch.from_numpy(to_grid).float()
     state["embed_in.weight"] = torch.einsum("fgij,gc->fcij", state["embed_in.weight"], to_grid)
     state["head_out.weight"] = torch.einsum("cg,gfij->cfij", from_grid, state["head_out.weight"])
     state["head_out.bias"] = from_grid @ state["head_out.bias"]
