@@ -72,7 +72,7 @@ def run_scene(
         seeds=[seed],
         device=resolve_device(device),
         observer=observe if every or at else None,
-        start=warm_start(len(scene), params),
+        start=warm_start(len(prepared.scaled), params),
     )[0]
     seconds = time.perf_counter() - start
     if save is not None:

@@ -87,10 +87,11 @@ def pretrained(source: str, held_out: str, blocks: dict, args: argparse.Namespac
 def run(
     cube: np.ndarray, truth: np.ndarray, steps: int, seed: int, start: dict | None, record: Path
 ) -> dict:
-    """The default's AUC and wall time on ``cube`` after ``steps`` steps from ``start``
-    (kept in ``record``, and read from it when there)."""
+    """The default's AUC and wall time on ``cube`` after ``steps`` steps from ``start``, on
+    all its bands, as measured before band binning (kept in ``record``, and read from it when
+    there)."""
     if not record.exists():
-        options = resolve_params("default", steps=steps, training="tile")
+        options = resolve_params("default", steps=steps, training="tile", band_binning=1)
         started = time.perf_counter()
         prepared = [prepare_cube(cube, options)]
         scores = train_and_score(prepared, options, seeds=[seed], device=CPU, start=start)

@@ -47,8 +47,9 @@ def synthetic_cube() -> np.ndarray:
 
 
 def pretrain(cube: np.ndarray, steps: int, seed: int) -> dict[str, torch.Tensor]:
-    """The ``state_dict`` of the default's per-tile training on ``cube`` for ``steps`` steps."""
-    options = resolve_params("default", steps=steps, training="tile")
+    """The ``state_dict`` of the default's per-tile training on ``cube`` for ``steps`` steps
+    (on all its bands, the grid's: no binning)."""
+    options = resolve_params("default", steps=steps, training="tile", band_binning=1)
     network, _ = train_networks(
         [prepare_cube(cube, options)], options, seeds=[seed], device=torch.device("cpu")
     )

@@ -144,6 +144,16 @@ class DetectOptions:
         detector="superad",
         label="Background types (empty: the preset's)",
     )
+    band_binning: int | None = option(
+        None,
+        "Super-AD per-tile training: average each run of this many neighbouring bands into "
+        "one before training (never leaving fewer than 25 bands); 1: every band as it is "
+        "[default: the preset's].",
+        type=int,
+        minimum=1,
+        detector="superad",
+        label="Band binning (empty: the preset's)",
+    )
     seed: int = option(
         0,
         "Random seed of the network's initialisation (per-tile training with the fast preset "

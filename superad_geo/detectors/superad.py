@@ -74,6 +74,7 @@ def _chosen_params(options: DetectOptions) -> dict[str, Any]:
         "steps": options.steps,
         "training": options.training,
         "background_types": options.background_types,
+        "band_binning": options.band_binning,
     }
     return {**chosen, **options.params}
 
@@ -117,6 +118,15 @@ class SuperADRun:
 
         return resolve_params(self.preset, steps=self.steps, training=self.training, **self.params)
 
+    def trained_bands(self) -> int:
+        """The bands the networks train on: all the scene's for a scene network, those left
+        after band binning for per-tile training (:mod:`superad_geo.model.band_binning`)."""
+        from superad_geo.model.band_binning import binned_band_count
+
+        if self.network is not None:
+            return self.bands
+        return binned_band_count(self.bands, self.resolved()["band_binning"])
+
 
 class SuperAD(Detector):
     """Super-AD (Cui et al. 2025), trained on each tile or once per scene."""
@@ -131,12 +141,17 @@ class SuperAD(Detector):
     )
 
     def check(self, options: DetectOptions, execution: Execution) -> None:
+        from superad_geo.model.band_binning import check_factor
+
         steps = options.steps
         if steps is not None and (
             isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1
         ):
             raise OptionError(f"steps must be a positive integer, got {options.steps!r}")
-        _engine_params(options)
+        try:
+            check_factor(_engine_params(options)["band_binning"])
+        except ValueError as exc:
+            raise OptionError(str(exc)) from None
         if execution.device.startswith("cuda"):
             from superad_geo.model.devices import resolve_device
 
@@ -191,6 +206,7 @@ class SuperAD(Detector):
             "device": execution.device,
             "training": engine["training"],
             "background_types": engine["background_types"],
+            "band_binning": engine["band_binning"],
             "params": dict(options.params),
             "threads": execution.threads,
             "batch_size": execution.batch_size or "auto",
@@ -210,6 +226,7 @@ class SuperAD(Detector):
         if execution.scheduler is not None:
             return None
         from superad_geo.model import cost
+        from superad_geo.model.band_binning import binned_band_count
         from superad_geo.model.scene_training import needs_scene_training
 
         params = _engine_params(options)
@@ -221,13 +238,16 @@ class SuperAD(Detector):
         # the types' networks train and score side by side, one torch thread each
         at_once = cost.side_by_side(params, threads, execution.device) if scene else 1
         probe_threads = 1 if at_once > 1 else threads
-        costs = cost.unit_costs(bands, execution.device, probe_threads, scoring)
         if scene:
+            costs = cost.unit_costs(bands, execution.device, probe_threads, scoring)
             crop_costs = cost.unit_costs(bands, execution.device, probe_threads, scoring,
                                          side=int(params["crop_size"]))  # fmt: skip
             fit = cost.scene_training_seconds(crop_costs, params, (rows, cols), at_once)
             per_tile = cost.scene_scoring_seconds(costs, params, tile_pixels, at_once)
             return Estimate("scene", fit + per_tile / execution.workers)
+        # per-tile training trains on the binned bands (scene training on all of them)
+        trained = binned_band_count(bands, params["band_binning"])
+        costs = cost.unit_costs(trained, execution.device, probe_threads, scoring)
         seconds = cost.tile_training_seconds(costs, params, tile_pixels) / execution.workers
         return Estimate("tile", seconds)
 
@@ -261,15 +281,18 @@ class SuperAD(Detector):
         self, options: DetectOptions, execution: Execution, scene: SceneSummary
     ) -> SuperADRun:
         wavelengths = {"wavelengths": scene.wavelengths} if scene.wavelengths else {}
-        types = options.background_types
-        chosen = {"background_types": types} if types is not None else {}
+        chosen = {
+            name: value
+            for name, value in _chosen_params(options).items()
+            if value is not None and name not in ("steps", "training")  # fields of the run
+        }
         return SuperADRun(
             preset=options.preset,
             steps=options.steps,
             seed=options.seed,
             device=execution.device,
             training=_engine_params(options)["training"],
-            params={**chosen, **dict(options.params), **wavelengths},
+            params={**chosen, **wavelengths},
             scaling=scene.scaling,
             threads=int(execution.threads or 0),
             bands=len(scene.fill),
@@ -336,6 +359,7 @@ class SuperAD(Detector):
             "batch_size_used": int(execution.batch_size),
             "training_used": "scene" if state.network is not None else "tile",
             "start_used": _start_used(state),
+            "bands_used": state.trained_bands(),
             # scene training scales its optimiser steps to the scene's area (scene_schedule)
             "steps_used": int(
                 state.network["options"]["steps"]
@@ -351,7 +375,7 @@ def _start_used(state: SuperADRun) -> str:
 
     if state.network is not None or not state.resolved()["warm_start"]:
         return "seed"
-    reason = unmappable(state.bands)
+    reason = unmappable(state.trained_bands())
     return weights_identity() if reason is None else f"seed ({reason})"
 
 

@@ -66,10 +66,10 @@ def unit_costs(
     """Measure one training step's, one SLIC iteration's and the scoring's seconds per pixel.
 
     Trains the default network for seven steps on a random ``(bands, side, side)``
-    cube with ``threads`` torch threads (None: as set) and takes the median of
-    the last five (the first two warm up); SLIC's cost is timed on the same
-    cube, and the ``scoring`` chain (:func:`scoring_options`) that ends the
-    training on its errors. Cached per process.
+    cube (the bands trained on: after any binning) with ``threads`` torch threads (None:
+    as set) and takes the median of the last five (the first two warm up); SLIC's cost
+    is timed on the same cube, and the ``scoring`` chain (:func:`scoring_options`) that
+    ends the training on its errors. Cached per process.
     """
     from superad_geo.model.preparation import prepare_cube
     from superad_geo.model.presets import resolve_params
@@ -78,7 +78,7 @@ def unit_costs(
 
     cube = np.random.default_rng(0).random((bands, side, side), dtype=np.float32)
     pixels = side * side
-    options = resolve_params("default", steps=PROBE_STEPS + 2, slic_iterations=10)
+    options = resolve_params("default", steps=PROBE_STEPS + 2, slic_iterations=10, band_binning=1)
     options.update(scoring)
     before = torch.get_num_threads()
     if threads:

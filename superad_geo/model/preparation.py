@@ -1,4 +1,4 @@
-"""A cube made ready for training: validated, scaled to [0, 1] and cut into superpixels."""
+"""A cube made ready for training: validated, binned, scaled to [0, 1] and cut into superpixels."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from superad_geo.errors import InputError, NoValidPixelsError
+from superad_geo.model.band_binning import bin_bands, bin_wavelengths
 from superad_geo.model.superpixels import composite, segment
 
 
@@ -16,7 +17,8 @@ class PreparedCube:
     """A cube ready for training: scaled, masked and cut into superpixels."""
 
     scaled: np.ndarray
-    """float32 ``(band, y, x)`` in [0, 1]; 0 at invalid pixels (except a region's, see
+    """float32 ``(band, y, x)`` in [0, 1], its bands binned as the options say
+    (:mod:`~superad_geo.model.band_binning`); 0 at invalid pixels (except a region's, see
     :func:`segment_cube`)."""
     valid: np.ndarray
     """Boolean ``(y, x)``."""
@@ -32,10 +34,12 @@ def prepare_cube(
     mask: np.ndarray | None = None,
     scaling: tuple[float, float] | None = None,
 ) -> PreparedCube:
-    """Validate, scale and segment ``cube`` (band, y, x) as ``options`` say."""
+    """Validate, bin, scale and segment ``cube`` (band, y, x) as ``options`` say."""
     cube = np.asarray(cube)
     valid = valid_pixels(cube, mask, options["window"])
-    return segment_cube(scale_cube(cube, valid, scaling), valid, options)
+    factor = options["band_binning"]
+    binned = {**options, "wavelengths": bin_wavelengths(options.get("wavelengths"), factor)}
+    return segment_cube(scale_cube(bin_bands(cube, factor), valid, scaling), valid, binned)
 
 
 def segment_cube(scaled: np.ndarray, valid: np.ndarray, options: dict[str, Any]) -> PreparedCube:

@@ -43,6 +43,9 @@ REFERENCE: dict[str, Any] = {
     # per-tile training starts from the network pretrained on synthetic scenes, mapped to the
     # cube's bands (superad_geo.model.pretrained), where they can be mapped; else from the seed
     "warm_start": False,
+    # each run of this many neighbouring bands averaged into one before training, superpixels
+    # and RX (superad_geo.model.band_binning); per-tile training only; 1: every band as it is
+    "band_binning": 1,
     "tile_training_pixels": 65_536,  # 256²: per-tile training's ~1300 CPU s, 10 min on two cores
     # scene training (ours): crops of this side, this many
     # per optimiser step; tiles scored by this many forward passes (each pass's AdaConv taps
@@ -98,6 +101,9 @@ DEFAULT: dict[str, Any] = {
     "scene_training_pixels": 18_000,
     "average_weights": 0.25,
     "background_types": 6,
+    # six-scene mean 0.9875-0.9881 over seeds 0-2 against 0.9841-0.9863 unbinned (4 runs, EPYC,
+    # 1000 steps); 8 tied with 4, 2 did not gain (docs/accuracy.md, "Band binning")
+    "band_binning": 4,
 }
 
 FAST: dict[str, Any] = {
@@ -108,6 +114,9 @@ FAST: dict[str, Any] = {
     # +0.013 of six-scene mean AUC at 200 steps (3 seeds against 4 pretrainings, EPYC); by
     # 500-1000 steps scratch training has caught up (docs/accuracy.md, "The `fast` preset")
     "warm_start": True,
+    # measured with the pretrained start on every band; binned once, not shipped (0.9801
+    # against 0.9760, seed 0): docs/accuracy.md, "Band binning"
+    "band_binning": 1,
 }
 
 PRESETS: dict[str, dict[str, Any]] = {"reference": REFERENCE, "default": DEFAULT, "fast": FAST}

@@ -82,7 +82,8 @@ def score_cube(
         Called as ``progress(step, total)`` after each training step.
     **params
         Overrides of the preset (``lr``, ``kernel``, ``window``, ``th``,
-        ``alpha``, ``beta``, ``superpixel_size``, ``wavelengths`` …).
+        ``alpha``, ``beta``, ``superpixel_size``, ``band_binning``,
+        ``wavelengths`` …).
 
     Returns
     -------
@@ -180,7 +181,7 @@ def score_cubes(
         seeds=seeds,
         device=resolve_device(device),
         progress=progress,
-        start=warm_start(len(cubes[0]), options),
+        start=warm_start(len(prepared[0].scaled), options),
     )
     for tile_scores, tile in zip(scores, prepared, strict=True):
         tile_scores[~tile.valid] = np.nan
