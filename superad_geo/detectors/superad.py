@@ -141,17 +141,11 @@ class SuperAD(Detector):
     )
 
     def check(self, options: DetectOptions, execution: Execution) -> None:
-        from superad_geo.model.band_binning import check_factor
-
-        steps = options.steps
-        if steps is not None and (
-            isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1
-        ):
-            raise OptionError(f"steps must be a positive integer, got {options.steps!r}")
-        try:
-            check_factor(_engine_params(options)["band_binning"])
-        except ValueError as exc:
-            raise OptionError(str(exc)) from None
+        engine = _engine_params(options)
+        for name in ("steps", "band_binning"):  # the options' values, else the preset's
+            value = engine[name]
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise OptionError(f"{name} must be a positive integer, got {value!r}")
         if execution.device.startswith("cuda"):
             from superad_geo.model.devices import resolve_device
 
