@@ -146,8 +146,8 @@ class DetectOptions:
     )
     band_binning: int | None = option(
         None,
-        "Super-AD per-tile training: average each run of this many neighbouring bands into "
-        "one before training (never leaving fewer than 25 bands); 1: every band as it is "
+        "Super-AD: average each run of this many neighbouring bands into one before "
+        "training (never leaving fewer than 25 bands); 1: every band as it is "
         "[default: the preset's].",
         type=int,
         minimum=1,

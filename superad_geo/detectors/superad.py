@@ -119,12 +119,10 @@ class SuperADRun:
         return resolve_params(self.preset, steps=self.steps, training=self.training, **self.params)
 
     def trained_bands(self) -> int:
-        """The bands the networks train on: all the scene's for a scene network, those left
-        after band binning for per-tile training (:mod:`superad_geo.model.band_binning`)."""
+        """The bands the networks train on: the scene's left after band binning
+        (:mod:`superad_geo.model.band_binning`)."""
         from superad_geo.model.band_binning import binned_band_count
 
-        if self.network is not None:
-            return self.bands
         return binned_band_count(self.bands, self.resolved()["band_binning"])
 
 
@@ -232,16 +230,14 @@ class SuperAD(Detector):
         # the types' networks train and score side by side, one torch thread each
         at_once = cost.side_by_side(params, threads, execution.device) if scene else 1
         probe_threads = 1 if at_once > 1 else threads
+        trained = binned_band_count(bands, params["band_binning"])
+        costs = cost.unit_costs(trained, execution.device, probe_threads, scoring)
         if scene:
-            costs = cost.unit_costs(bands, execution.device, probe_threads, scoring)
-            crop_costs = cost.unit_costs(bands, execution.device, probe_threads, scoring,
+            crop_costs = cost.unit_costs(trained, execution.device, probe_threads, scoring,
                                          side=int(params["crop_size"]))  # fmt: skip
             fit = cost.scene_training_seconds(crop_costs, params, (rows, cols), at_once)
             per_tile = cost.scene_scoring_seconds(costs, params, tile_pixels, at_once)
             return Estimate("scene", fit + per_tile / execution.workers)
-        # per-tile training trains on the binned bands (scene training on all of them)
-        trained = binned_band_count(bands, params["band_binning"])
-        costs = cost.unit_costs(trained, execution.device, probe_threads, scoring)
         seconds = cost.tile_training_seconds(costs, params, tile_pixels) / execution.workers
         return Estimate("tile", seconds)
 

@@ -37,9 +37,24 @@ def prepare_cube(
     """Validate, bin, scale and segment ``cube`` (band, y, x) as ``options`` say."""
     cube = np.asarray(cube)
     valid = valid_pixels(cube, mask, options["window"])
-    factor = options["band_binning"]
-    binned = {**options, "wavelengths": bin_wavelengths(options.get("wavelengths"), factor)}
-    return segment_cube(scale_cube(bin_bands(cube, factor), valid, scaling), valid, binned)
+    return segment_cube(scaled_bins(cube, valid, scaling, options), valid, binned_options(options))
+
+
+def scaled_bins(
+    cube: np.ndarray,
+    valid: np.ndarray,
+    scaling: tuple[float, float] | None,
+    options: dict[str, Any],
+) -> np.ndarray:
+    """float32 ``(bin, y, x)``: ``cube``'s bands binned by the options' ``band_binning``
+    (:func:`~superad_geo.model.band_binning.bin_bands`), then scaled (:func:`scale_cube`)."""
+    return scale_cube(bin_bands(cube, options["band_binning"]), valid, scaling)
+
+
+def binned_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the mean wavelength of each of their ``band_binning`` bins."""
+    wavelengths = bin_wavelengths(options.get("wavelengths"), options["band_binning"])
+    return {**options, "wavelengths": wavelengths}
 
 
 def segment_cube(scaled: np.ndarray, valid: np.ndarray, options: dict[str, Any]) -> PreparedCube:

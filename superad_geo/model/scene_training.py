@@ -26,6 +26,10 @@ training cost is fixed per scene instead:
    from the previous pass's errors, and the last pass's squared error is
    finished into scores as per-tile training's are (:mod:`.scoring`).
 
+Crops and tiles have their bands binned as the options' ``band_binning``
+says before they are scaled (:func:`.preparation.scaled_bins`), as per-tile
+training's cubes do.
+
 The scene is never read whole: crops come from a reader callable, tiles are
 scored one at a time, and memory is bounded by the tile, the crop cache
 (``crop_cache_mb``: crops beyond it are read again at each visit) and the
@@ -50,7 +54,13 @@ from superad_geo.model.crops import CropReader, CropWindow, crop_schedule, crop_
 from superad_geo.model.devices import resolve_device
 from superad_geo.model.mining import background_mask, pixel_loss
 from superad_geo.model.network import SuperADNet
-from superad_geo.model.preparation import PreparedCube, scale_cube, segment_cube, valid_pixels
+from superad_geo.model.preparation import (
+    PreparedCube,
+    binned_options,
+    scaled_bins,
+    segment_cube,
+    valid_pixels,
+)
 from superad_geo.model.presets import resolve_params
 from superad_geo.model.training import finish_scores, new_network, new_optimiser
 
@@ -307,7 +317,7 @@ def train_scene(
     NoValidPixelsError
         If no crop has a valid pixel.
     """
-    options = scene_schedule(shape, resolve_params(preset, steps=steps, **params))
+    options = binned_options(scene_schedule(shape, resolve_params(preset, steps=steps, **params)))
     torch_device = resolve_device(device)
     windows = crop_windows(shape, int(options["crop_size"]), seed)
     types = _fit_types(read_crop, windows, options, scaling, seed)
@@ -359,7 +369,8 @@ def _train_network(
             window, prepared = crops[next(visits)]
             if not prepared.scaled.size:  # beyond the cache: read again
                 cube, _ = read_crop(window)
-                prepared = replace(prepared, scaled=scale_cube(cube, prepared.valid, scaling))
+                scaled = scaled_bins(cube, prepared.valid, scaling, options)
+                prepared = replace(prepared, scaled=scaled)
             crop = _CropInputs.build(prepared, device)
             taps = errors.taps(window, options["kernel"], options["window"], device)
             error = crop.residual(network, taps).abs().mean(dim=1)
@@ -407,7 +418,7 @@ def score_tile(
     options = model.options
     cube = np.asarray(cube)
     valid = valid_pixels(cube, mask, options["window"])
-    scaled = scale_cube(cube, valid, model.scaling)
+    scaled = scaled_bins(cube, valid, model.scaling, options)
     segmenting = _segmenting(options)
     labels = _network_of(model.types, scaled, valid)
     passes = int(options["inference_passes"] if passes is None else passes)
@@ -589,7 +600,7 @@ def _scaled_crops(
             valid = valid_pixels(np.asarray(cube), mask, options["window"])
         except NoValidPixelsError:
             continue
-        yield window, scale_cube(cube, valid, scaling), valid
+        yield window, scaled_bins(cube, valid, scaling, options), valid
 
 
 def _fit_types(

@@ -26,7 +26,7 @@ from superad_geo.scene.identity import content_identity
 FINGERPRINT_TAG = "SUPERAD_FINGERPRINT"
 
 #: Version of what a fingerprint covers; bump when the same options give other scores.
-FINGERPRINT_VERSION = 10
+FINGERPRINT_VERSION = 11
 
 
 def source_identity(source: Any, opened: xr.DataArray) -> Any:

@@ -26,8 +26,9 @@ def test_info_names_the_training_and_its_time(run, large_scene):
     per_tile = info(run, large_scene, "--training", "tile")
     rx = info(run, large_scene, "--method", "rx")
     assert scene["training"] == "scene" and per_tile["training"] == "tile"
-    # a fresh network per tile trains 1000 steps of 300² pixels, the scene's one ≈134²'s worth
-    assert per_tile["estimated_seconds"] > 3 * scene["estimated_seconds"] > 0
+    # a fresh network per tile trains 1000 steps of 300² pixels, the scene's ≈173²'s worth on
+    # costlier 64² crops, then scores the tiles: ~2.5 times less (probes move by ~15 %)
+    assert per_tile["estimated_seconds"] > 1.5 * scene["estimated_seconds"] > 0
     assert rx["training"] is None and rx["estimated_seconds"] is None
 
 

@@ -1,4 +1,4 @@
-"""Band binning: each run of neighbouring bands averaged into one before per-tile training."""
+"""Band binning: each run of neighbouring bands averaged into one before training."""
 
 import json
 from dataclasses import fields
@@ -16,6 +16,7 @@ from superad_geo.model.band_binning import (
 )
 from superad_geo.model.preparation import prepare_cube
 from superad_geo.model.presets import resolve_params
+from superad_geo.model.scene_training import score_tile, train_scene
 from superad_geo.options import DetectOptions
 from superad_geo.scene.synthetic import make_scene
 
@@ -81,9 +82,29 @@ def test_binned_scores_are_deterministic_and_differ_from_unbinned():
     assert not np.allclose(first, score_cube(scene.values, seed=5, band_binning=1, **SHORT))
 
 
-def test_the_run_record_says_how_many_bands_were_trained_on():
-    scene, _ = make_scene((40, 40), 110, seed=3)
-    run = {"steps": 2, "tile_size": 40, "threads": 1}
+@pytest.mark.parametrize("training", ["tile", "scene"])
+def test_the_run_record_says_how_many_bands_were_trained_on(training):
+    scene, _ = make_scene((72, 72), 110, seed=3)
+    run = {"steps": 2, "tile_size": 72, "threads": 1, "training": training}
     binned = json.loads(detect(scene, band_binning=4, **run).attrs["parameters"])
     whole = json.loads(detect(scene, band_binning=1, **run).attrs["parameters"])
+    assert binned["training_used"] == training
     assert binned["bands_used"] == 27 and whole["bands_used"] == 110
+
+
+def test_scene_training_binned_equals_scene_training_on_the_binned_cube():
+    scene, _ = make_scene((48, 64), 110, seed=4, anomalies=3)
+    cube = scene.values.astype(np.float32)
+    binned_cube = bin_bands(cube, 4)
+    run = {"scaling": (float(cube.min()), float(cube.max())), "steps": 3, "device": "cpu",
+           "crop_size": 24, "scene_slic_iterations": 10, "scene_training_pixels": 0}  # fmt: skip
+
+    def trained(values, factor):
+        read = lambda window: (values[:, window.rows, window.cols], None)  # noqa: E731
+        return train_scene(read, values.shape[1:], band_binning=factor, **run)
+
+    model = trained(cube, 4)
+    assert {network.bands for network in model.networks} == {27}
+    np.testing.assert_array_equal(
+        score_tile(model, cube), score_tile(trained(binned_cube, 1), binned_cube)
+    )
