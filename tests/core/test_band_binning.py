@@ -100,7 +100,9 @@ def test_scene_training_binned_equals_scene_training_on_the_binned_cube():
            "crop_size": 24, "scene_slic_iterations": 10, "scene_training_pixels": 0}  # fmt: skip
 
     def trained(values, factor):
-        read = lambda window: (values[:, window.rows, window.cols], None)  # noqa: E731
+        def read(window):
+            return values[:, window.rows, window.cols], None
+
         return train_scene(read, values.shape[1:], band_binning=factor, **run)
 
     model = trained(cube, 4)
