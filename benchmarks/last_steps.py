@@ -85,8 +85,12 @@ def score_scene(path: Path, save: Path, args: argparse.Namespace) -> dict[tuple,
         saved = np.load(save / f"{path.stem}-seed{seed}.npz")
         runs[seed] = (int(saved["first"]), saved["errors"])
     results: dict[tuple, dict[int, float]] = {}
+    at_base: dict[int, np.ndarray] = {}  # each seed's relative errors at the first of --ends
     for seed, (first, errors) in runs.items():
+        if not first < args.ends[0] <= first + len(errors):
+            raise SystemExit(f"{path.stem}, seed {seed}: no saved errors of step {args.ends[0]}")
         scaled = relative(errors, prepared.valid)  # the finished scores ignore a map's scale
+        at_base[seed] = scaled[args.ends[0] - 1 - first]
         for end, window in itertools.product(args.ends, WINDOWS):
             if end - window >= first and end - first <= len(errors):
                 averaged = scaled[end - window - first : end - first].mean(axis=0)
@@ -95,15 +99,12 @@ def score_scene(path: Path, save: Path, args: argparse.Namespace) -> dict[tuple,
                 )
         for weight in args.weights:
             weighted = {**params, "rx_weight": weight}
-            last = errors[args.ends[0] - 1 - first]
-            results.setdefault(("rx", weight), {})[seed] = auc(last, prepared, weighted, truth)
-    at_steps = {
-        seed: relative(errors[args.ends[0] - 1 - first], prepared.valid)
-        for seed, (first, errors) in runs.items()
-    }
+            results.setdefault(("rx", weight), {})[seed] = auc(
+                at_base[seed], prepared, weighted, truth
+            )
     for size in range(2, len(args.seeds) + 1):
         for seeds in itertools.combinations(args.seeds, size):
-            ensemble = np.mean([at_steps[seed] for seed in seeds], axis=0)
+            ensemble = np.mean([at_base[seed] for seed in seeds], axis=0)
             results[("ensemble", seeds)] = {seeds[0]: auc(ensemble, prepared, params, truth)}
     return results
 
@@ -128,6 +129,8 @@ def main() -> None:
     parser.add_argument("--save", type=Path, required=True, help="folder of the saved errors")
     parser.add_argument("--train", action="store_true", help="train and save first")
     args = parser.parse_args()
+    if args.keep > max(args.ends):
+        parser.error("--keep cannot exceed the largest of --ends")
     paths = sorted(HAD_DIR.glob("*.mat"))
     print(f"CPU: {cpu_model()}; preset {args.preset}")
     if args.train:
