@@ -21,14 +21,22 @@ def info(run, scene, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_info_names_the_training_and_its_time(run, large_scene):
+def test_info_names_the_training_and_its_time(run, large_scene, monkeypatch):
+    # every probe gives this machine's usual unit costs (EPYC, docs/benchmarks.md), so the two
+    # estimates differ by the work of each training only; probes timed at different moments of
+    # a busy machine moved the ratio below 1.2 (the probes are timed in the tests below)
+    from superad_geo.model import cost
+
+    usual = cost.UnitCosts(step=2e-5, slic_iteration=1.2e-7, finishing=1.1e-5)
+    monkeypatch.setattr(cost, "unit_costs", lambda *args, **kwargs: usual)
     scene = info(run, large_scene)
     per_tile = info(run, large_scene, "--training", "tile")
     rx = info(run, large_scene, "--method", "rx")
     assert scene["training"] == "scene" and per_tile["training"] == "tile"
-    # a fresh network per tile trains 1000 steps of 300² pixels, the scene's ≈173²'s worth on
-    # costlier 64² crops, then scores the tiles: ~2.5 times less (probes move by ~15 %)
-    assert per_tile["estimated_seconds"] > 1.5 * scene["estimated_seconds"] > 0
+    # a fresh network per tile trains 1000 steps of 300² pixels; the scene's networks 1000
+    # steps of ≈173²'s worth of 64² crops: 3 times less one at a time (6 two at a time, with
+    # two threads), less the scoring of the tiles
+    assert per_tile["estimated_seconds"] > 2 * scene["estimated_seconds"] > 0
     assert rx["training"] is None and rx["estimated_seconds"] is None
 
 
