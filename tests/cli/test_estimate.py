@@ -24,7 +24,7 @@ def info(run, scene, *args: str) -> dict:
 def test_info_names_the_training_and_its_time(run, large_scene, monkeypatch):
     # every probe gives this machine's usual unit costs (EPYC, docs/benchmarks.md), so the two
     # estimates differ by the work of each training only; probes timed at different moments of
-    # a busy machine moved the ratio below 1.2 (the probes are timed in the tests below)
+    # a busy machine moved the ratio below 1.2 (the real probes run in the tests below)
     from superad_geo.model import cost
 
     usual = cost.UnitCosts(step=2e-5, slic_iteration=1.2e-7, finishing=1.1e-5)
