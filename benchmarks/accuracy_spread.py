@@ -76,7 +76,9 @@ def run_one(config: str, path: str, scene: str, args: argparse.Namespace) -> Pat
 def load(out: Path) -> dict[tuple[str, str, str, int, int], float]:
     """Every AUC in ``out``: (config, path, scene, seed, step) → finished-score AUC.
 
-    The raw error's AUC is under the configuration's name with ``/raw`` added.
+    The raw error's AUC is under the configuration's name with ``/raw`` added. At the
+    run's last step the finished AUC is that of the scores the run returned, which average
+    the last ``score_average`` steps' errors where the preset says so.
     """
     aucs = {}
     for file in sorted(out.glob("*--*--*.json")):
@@ -86,6 +88,8 @@ def load(out: Path) -> dict[tuple[str, str, str, int, int], float]:
                 for step, auc in row.get(curve, {}).items():
                     key = (config + kind, path, row["scene"], row["seed"], int(step))
                     aucs[key] = auc
+            last = max(map(int, row["auc_by_step"]))
+            aucs[(config, path, row["scene"], row["seed"], last)] = row["auc_roc"]
     return aucs
 
 
