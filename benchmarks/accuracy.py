@@ -48,16 +48,20 @@ def run_scene(
     """Train on one scene read from ``path``; return its figures (and save its score map).
 
     The AUC is recorded every ``every`` steps and at the steps ``at`` (0-based), both of
-    the finished scores and of the raw errors; with ``save``, the raw errors of the steps
-    ``at`` are saved too (to finish them offline with other scorings).
+    the finished scores and of the raw errors; at the last step the finished figure is
+    that of the scores returned (averaged over the last steps where ``score_average``
+    says). With ``save``, the raw errors of the steps ``at`` are saved too (to finish
+    them offline with other scorings).
     """
     curve: dict[int, float] = {}
     raw_curve: dict[int, float] = {}
+    last = params["steps"] - 1
 
     def observe(record: TrainingStep) -> None:
         step = record.step
-        if (every and step % every == 0) or step in at or step == params["steps"] - 1:
-            curve[step] = roc_auc(finish_scores(record.errors, [prepared], params)[0], truth)
+        if (every and step % every == 0) or step in at or step == last:
+            if step != last:
+                curve[step] = roc_auc(finish_scores(record.errors, [prepared], params)[0], truth)
             raw_curve[step] = roc_auc(record.errors[0], truth)
             if save is not None and step in at:
                 np.save(save / f"{path.stem}-seed{seed}-step{step}-errors.npy", record.errors[0])
@@ -77,12 +81,15 @@ def run_scene(
     seconds = time.perf_counter() - start
     if save is not None:
         np.save(save / f"{path.stem}-seed{seed}.npy", scores)
+    metrics = evaluate_scores(scores, truth)
+    if every or at:
+        curve[last] = metrics["auc_roc"]
     return {
         "scene": path.stem,
         "seed": seed,
         "superpixels": prepared.count,
         "seconds": seconds,
-        **evaluate_scores(scores, truth),
+        **metrics,
         "auc_by_step": curve,
         "raw_auc_by_step": raw_curve,
     }

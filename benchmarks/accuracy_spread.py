@@ -76,9 +76,7 @@ def run_one(config: str, path: str, scene: str, args: argparse.Namespace) -> Pat
 def load(out: Path) -> dict[tuple[str, str, str, int, int], float]:
     """Every AUC in ``out``: (config, path, scene, seed, step) → finished-score AUC.
 
-    The raw error's AUC is under the configuration's name with ``/raw`` added. At the
-    run's last step the finished AUC is that of the scores the run returned, which average
-    the last ``score_average`` steps' errors where the preset says so.
+    The raw error's AUC is under the configuration's name with ``/raw`` added.
     """
     aucs = {}
     for file in sorted(out.glob("*--*--*.json")):
@@ -88,8 +86,6 @@ def load(out: Path) -> dict[tuple[str, str, str, int, int], float]:
                 for step, auc in row.get(curve, {}).items():
                     key = (config + kind, path, row["scene"], row["seed"], int(step))
                     aucs[key] = auc
-            last = max(map(int, row["auc_by_step"]))
-            aucs[(config, path, row["scene"], row["seed"], last)] = row["auc_roc"]
     return aucs
 
 
