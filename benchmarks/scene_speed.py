@@ -59,6 +59,22 @@ from superad_geo.evaluation.metrics import roc_auc
 ROOT = Path(__file__).resolve().parents[1]
 SCENES = ROOT / "out" / "large-scenes"
 
+#: Runs a command (``argv[2:]``, its output to the file ``argv[1]``) and prints its exit code,
+#: CPU seconds and peak RSS. A process's peak RSS starts from its parent's at the fork, so
+#: ``detect`` started straight from this script would count the scenes this script holds;
+#: started from this small launcher, it counts its own memory only.
+LAUNCHER = """
+import json, os, subprocess, sys
+with open(sys.argv[1], "w") as log:
+    child = subprocess.Popen(sys.argv[2:], stdout=log, stderr=log)
+    _, status, usage = os.wait4(child.pid, 0)
+print(json.dumps({
+    "exit_code": os.waitstatus_to_exitcode(status),
+    "cpu_s": usage.ru_utime + usage.ru_stime,
+    "peak_kib": usage.ru_maxrss,
+}))
+"""
+
 EXTRAPOLATE = """
 import json, os, sys
 import numpy as np, rasterio, torch
@@ -86,21 +102,21 @@ def measure(scene: Path, training: str, steps: int | None) -> tuple[dict, np.nda
         command += ["--device", "cpu", "--quiet"]
         command += [] if training == "default" else ["--training", training]
         command += [] if steps is None else ["--steps", str(steps)]
-        log = Path(folder, "stderr.txt")
+        log = Path(folder, "output.txt")  # a file, not a pipe: a full pipe would stall the child
         start = time.perf_counter()
-        with log.open("w") as stderr:  # a file, not a pipe: a full pipe would stall the child
-            child = subprocess.Popen(command, stderr=stderr)
-            _, status, usage = os.wait4(child.pid, 0)
+        launched = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(log), *command],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         wall = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status):
+        usage = json.loads(launched.stdout)
+        if usage["exit_code"]:
             raise RuntimeError(log.read_text()[-2000:])
         with rasterio.open(output) as scores:
             values = scores.read(1)
-    figures = {
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_gib": usage.ru_maxrss / 2**20,
-    }
+    figures = {"wall_s": wall, "cpu_s": usage["cpu_s"], "peak_gib": usage["peak_kib"] / 2**20}
     return figures, values
 
 
