@@ -65,6 +65,8 @@ def _crop_starts(length: int, crop_size: int) -> list[tuple[int, int]]:
 
 def crop_schedule(crops: int, visits: int, seed: int = 0) -> Iterator[int]:
     """Yield ``visits`` crop indices: every crop once per round, each round in a seeded order."""
+    if crops < 1 and visits > 0:
+        raise ValueError(f"{visits} crop visits asked of no crops")
     rng = np.random.default_rng(seed)
     given = 0
     while given < visits:

@@ -120,7 +120,12 @@ def _cli(*args) -> subprocess.Popen:
 
 def _finish(proc: subprocess.Popen) -> tuple[int, list[str], list[dict]]:
     """Exit status, the lines that are not progress, and the progress records of a command."""
-    _, err = proc.communicate(timeout=600)
+    try:
+        _, err = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"the command ran past 600 s:\n{err[-3000:]}") from None
     lines = err.splitlines()
     records = [json.loads(s) for s in lines if s.startswith("{")]
     return proc.returncode, [s for s in lines if not s.startswith("{")], records

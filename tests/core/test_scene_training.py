@@ -77,6 +77,9 @@ def test_every_crop_is_visited_once_per_round():
     for start in (0, 7, 14):
         assert sorted(visits[start : start + 7]) == list(range(7))
     assert visits[:7] != visits[7:14]
+    assert list(crop_schedule(0, 0)) == []
+    with pytest.raises(ValueError, match="no crops"):  # not an endless loop
+        next(crop_schedule(0, 5))
 
 
 def test_error_map_is_written_where_the_crop_was():
