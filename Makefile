@@ -31,7 +31,7 @@ demo: setup
 
 test: setup qgis
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -ra -n 2 --dist loadfile
+	$(BIN)/python -m pytest -ra -n 2 --dist loadfile --durations=15
 
 lint: setup
 	$(BIN)/ruff check .

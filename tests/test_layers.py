@@ -26,13 +26,12 @@ pipeline, or ``superad-geo threshold --help`` / ``evaluate --help``.
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from child_processes import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "superad_geo"
@@ -273,5 +272,5 @@ def test_a_cycle_through_a_function_level_import_is_caught(tmp_path):
 )
 def test_no_torch_on_import(code):
     check = f"{code}\nimport sys\nassert 'torch' not in sys.modules, 'torch was imported'"
-    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    result = run_python(["-c", check], text=True)
     assert result.returncode == 0, result.stderr[-2000:]

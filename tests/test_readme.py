@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from child_processes import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,8 +29,6 @@ def test_snippet_runs_as_written(snippet, tmp_path):
     script = tmp_path / "snippet.py"
     script.write_text(snippet)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, env=env
-    )
+    done = run_python([str(script)], cwd=tmp_path, text=True, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Warning" not in done.stderr, done.stderr[-3000:]

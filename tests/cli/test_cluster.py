@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from child_processes import finish, python_env
 
 from superad_geo import detect_file
 from superad_geo.scene.synthetic import make_scene
@@ -114,18 +115,13 @@ def cluster(tmp_path_factory):
 def _cli(*args) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", CLI, *[str(a) for a in args], "--progress", "json"],
-        env=ENV, stderr=subprocess.PIPE, text=True,
+        env=python_env(ENV), stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
 
 def _finish(proc: subprocess.Popen) -> tuple[int, list[str], list[dict]]:
     """Exit status, the lines that are not progress, and the progress records of a command."""
-    try:
-        _, err = proc.communicate(timeout=600)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-        raise AssertionError(f"the command ran past 600 s:\n{err[-3000:]}") from None
+    _, err = finish(proc, timeout=600)
     lines = err.splitlines()
     records = [json.loads(s) for s in lines if s.startswith("{")]
     return proc.returncode, [s for s in lines if not s.startswith("{")], records

@@ -10,13 +10,12 @@ import csv
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import rasterio
+from child_processes import run_python
 
 NAME = "ENMAP01-____L2A-DT0000001867_20220724T104526Z_008_V010302_20230628T165614Z"
 
@@ -158,9 +157,8 @@ def test_an_interrupted_scene_training_resumes_without_training_again(tmp_path, 
         detect_file({str(scene)!r}, {str(dst)!r}, progress=progress, **{options!r})
         """
     )
-    killed = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
-    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    killed = run_python(["-c", code], env={**os.environ, "OMP_NUM_THREADS": "1"}, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     work = tmp_path / "resumed.tif.superad-work"
     assert (work / "fit.npz").is_file() and not dst.exists()
 

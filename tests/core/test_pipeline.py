@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 import rasterio
+from child_processes import run_python
 from geotiff_support import write_geotiff
 from sklearn.metrics import roc_auc_score
 
@@ -91,6 +90,7 @@ def test_tile_size_does_not_change_accuracy():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # beyond the suite's 1200 s per test: not in CI's run
 def test_tile_size_does_not_change_accuracy_1024():
     scene, truth = make_scene((1024, 1024), 100, seed=0)
     aucs = []
@@ -145,8 +145,8 @@ def test_interrupted_run_resumes_to_identical_pixels(small_file, tmp_path):
         """
     )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    killed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    killed = run_python(["-c", code], env=env, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert not dst.exists()  # nothing that looks finished
     work = tmp_path / "resumed.tif.superad-work"
     assert 4 <= len(list((work / "tiles").iterdir())) < 9

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import configparser
-import subprocess
-import sys
 import zipfile
 
+from child_processes import run_python
 from plugin_support import PLUGIN_NAME, PLUGIN_ROOT
 
 
@@ -33,12 +32,10 @@ def test_plugin_never_imports_torch_or_the_package():
 
 
 def test_build_script_writes_the_versioned_zip(tmp_path):
-    built = subprocess.run(
-        [sys.executable, str(PLUGIN_ROOT / "build_zip.py"), "-o", str(tmp_path / "p.zip")],
-        capture_output=True,
-        text=True,
-        check=True,
+    built = run_python(
+        [str(PLUGIN_ROOT / "build_zip.py"), "-o", str(tmp_path / "p.zip")], text=True
     )
+    assert built.returncode == 0, built.stderr
     assert built.stdout.strip() == str(tmp_path / "p.zip")
     with zipfile.ZipFile(tmp_path / "p.zip") as archive:
         assert archive.testzip() is None
