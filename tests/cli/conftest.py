@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import product_fixtures  # the core tests' product files, for the CLI's tests too
 import pytest
 import rasterio
 import scipy.io
@@ -15,9 +15,6 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 
 from superad_geo_cli.main import cli
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
-import product_fixtures  # noqa: E402  (the core tests' product files, for the CLI's tests too)
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
